@@ -1,0 +1,128 @@
+"""Settings: defaults, overridden by a TOML file, then `INGEST_*` variables, then flags.
+
+Every setting is a field of `Settings`; the CLI derives one flag per field and the README's
+configuration table lists them all (a test checks that), so adding a field is the whole job.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "INGEST_"
+CONFIG_ENV = "INGEST_CONFIG"
+
+
+class ConfigError(ValueError):
+    """A setting has a value that cannot be used; the message names the setting."""
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = _setting(
+        "sqlite:///ingest.db",
+        "Where the store lives: sqlite:///PATH or postgresql+psycopg://USER@HOST/DB.",
+    )
+    store_raw_html: bool = _setting(
+        True, "Keep each page's raw HTML (compressed) so articles can be reprocessed."
+    )
+    user_agent: str = _setting(
+        "feed-ingest/0.1 (+https://github.com/feed-ingest/feed-ingest)",
+        "User-Agent sent with every request; include a contact URL.",
+    )
+    request_timeout: float = _setting(
+        30.0, "Total deadline in seconds for one request: connect, headers and whole body."
+    )
+    max_body_bytes: int = _setting(
+        15 * 1024 * 1024, "Largest decoded (decompressed) body accepted, in bytes."
+    )
+    max_redirects: int = _setting(10, "Redirect hops followed before giving up.")
+    allow_private_networks: bool = _setting(
+        False,
+        "Allow connections to private, loopback and link-local addresses (self-hosted feeds).",
+    )
+    max_connections: int = _setting(20, "Concurrent requests overall.")
+    max_connections_per_host: int = _setting(2, "Concurrent requests to any one host.")
+    respect_robots_txt: bool = _setting(True, "Honour robots.txt for article pages.")
+    min_poll_interval: int = _setting(
+        15 * 60, "Shortest time between two checks of one feed, in seconds."
+    )
+    default_poll_interval: int = _setting(
+        60 * 60, "Time between checks of a feed with no history, in seconds."
+    )
+    max_poll_interval: int = _setting(
+        24 * 60 * 60, "Longest time between two checks of one feed, in seconds."
+    )
+    max_backoff: int = _setting(
+        24 * 60 * 60, "Longest wait after repeated errors before a feed is retried, in seconds."
+    )
+
+    @classmethod
+    def help_for(cls, name: str) -> str:
+        return str(next(f.metadata["help"] for f in fields(cls) if f.name == name))
+
+
+def _coerce(name: str, raw: Any, kind: type) -> Any:
+    """Turn a TOML, environment or flag value into the field's type, or say why not."""
+    if kind is bool:
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in {"1", "true", "yes", "on"}:
+            return True
+        if text in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{name}: expected true or false, got {raw!r}")
+    try:
+        return kind(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name}: expected {kind.__name__}, got {raw!r}") from None
+
+
+_TYPES: dict[str, type] = {"str": str, "bool": bool, "int": int, "float": float}
+
+
+def field_type(name: str) -> type:
+    annotation = next(f.type for f in fields(Settings) if f.name == name)
+    return _TYPES[str(annotation)]
+
+
+def load_settings(
+    config_path: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Defaults < TOML file < `INGEST_*` environment < explicit overrides (flags)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    path = config_path or env.get(CONFIG_ENV)
+    known = {f.name for f in fields(Settings)}
+    if path:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+        section = data.get("ingest", data)
+        unknown = sorted(set(section) - known)
+        if unknown:
+            raise ConfigError(f"config file {path}: unknown setting(s) {', '.join(unknown)}")
+        values.update(section)
+    for name in known:
+        env_value = env.get(ENV_PREFIX + name.upper())
+        if env_value is not None:
+            values[name] = env_value
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = value
+    coerced = {name: _coerce(name, raw, field_type(name)) for name, raw in values.items()}
+    return replace(Settings(), **coerced)

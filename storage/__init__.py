@@ -1,0 +1,1 @@
+"""The article store: models, engines, migrations and queries (SQLite or PostgreSQL)."""

@@ -1,0 +1,122 @@
+"""Writes of articles, the URLs they were seen under and the blocks cleaning removed."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Connection, case, delete, insert
+
+from storage.models import Article, ArticleUrl, RemovedBlock
+from storage.upsert import insert_for, upsert
+
+ARTICLES = Article.__table__
+
+
+@dataclass(frozen=True)
+class RemovedText:
+    reason: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    canonical_url: str
+    host: str
+    seen_at: datetime
+    text: str
+    html: str = ""
+    urls: tuple[str, ...] = ()
+    title: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None
+    language: str | None = None
+    site_name: str | None = None
+    lead_image: str | None = None
+    word_count: int = 0
+    content_hash: str | None = None
+    fingerprint: bytes | None = None
+    raw_html: str | None = None
+    removed: tuple[RemovedText, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    id: int
+    created: bool
+    content_changed: bool
+
+
+def compress_html(html: str) -> bytes:
+    return zlib.compress(html.encode("utf-8"), 6)
+
+
+def decompress_html(blob: bytes) -> str:
+    return zlib.decompress(blob).decode("utf-8")
+
+
+def store_article(
+    conn: Connection, record: ArticleRecord, duplicate_of: int | None = None
+) -> StoredArticle:
+    """Insert the article or update the one with the same canonical URL, atomically.
+
+    An update keeps `first_seen_at`; `content_changed_at` moves only when the content hash
+    changes. The removed blocks are replaced when the content is new or changed.
+    """
+    row = {
+        "canonical_url": record.canonical_url,
+        "host": record.host,
+        "title": record.title,
+        "author": record.author,
+        "published_at": record.published_at,
+        "language": record.language,
+        "site_name": record.site_name,
+        "lead_image": record.lead_image,
+        "first_seen_at": record.seen_at,
+        "last_seen_at": record.seen_at,
+        "content_changed_at": record.seen_at,
+        "text": record.text,
+        "html": record.html,
+        "word_count": record.word_count,
+        "content_hash": record.content_hash,
+        "fingerprint": record.fingerprint,
+        "duplicate_of": duplicate_of,
+        "raw_html": compress_html(record.raw_html) if record.raw_html is not None else None,
+    }
+    stmt = insert_for(conn, ARTICLES).values(row)  # type: ignore[arg-type]
+    new = stmt.excluded
+    updated = {
+        name: new[name]
+        for name in row
+        if name not in {"canonical_url", "first_seen_at", "content_changed_at", "duplicate_of"}
+    }
+    updated["content_changed_at"] = case(
+        (ARTICLES.c.content_hash.is_distinct_from(new.content_hash), new.content_changed_at),
+        else_=ARTICLES.c.content_changed_at,
+    )
+    stmt = stmt.on_conflict_do_update(index_elements=["canonical_url"], set_=updated).returning(
+        ARTICLES.c.id, ARTICLES.c.first_seen_at, ARTICLES.c.content_changed_at
+    )
+    article_id, first_seen, changed_at = conn.execute(stmt).one()
+    created = first_seen == record.seen_at
+    changed = changed_at == record.seen_at
+    urls = {record.canonical_url, *record.urls}
+    add_article_urls(conn, article_id, sorted(urls), record.seen_at)
+    if created or changed:
+        conn.execute(delete(RemovedBlock).where(RemovedBlock.article_id == article_id))
+        if record.removed:
+            conn.execute(
+                insert(RemovedBlock),
+                [
+                    {"article_id": article_id, "position": i, "reason": r.reason, "text": r.text}
+                    for i, r in enumerate(record.removed)
+                ],
+            )
+    return StoredArticle(id=article_id, created=created, content_changed=changed and not created)
+
+
+def add_article_urls(conn: Connection, article_id: int, urls: list[str], seen_at: datetime) -> None:
+    """Remember more URLs of an article; a URL already known keeps its article."""
+    rows = [{"url": u, "article_id": article_id, "first_seen_at": seen_at} for u in urls]
+    upsert(conn, ArticleUrl.__table__, rows, key=["url"])  # type: ignore[arg-type]

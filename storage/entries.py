@@ -1,0 +1,39 @@
+"""Writes of the `entries` table: one row per item seen in a feed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, func
+
+from storage.models import Entry, utcnow
+from storage.upsert import insert_for, upsert
+
+ENTRIES = Entry.__table__
+
+
+@dataclass(frozen=True)
+class EntryRecord:
+    feed_id: int
+    guid: str
+    link: str | None
+    title: str | None
+    published_at: datetime | None
+    article_id: int | None = None
+
+
+def upsert_entries(conn: Connection, records: Sequence[EntryRecord]) -> int:
+    """Record entries; seeing one again refreshes its link and title but keeps when it was
+    first seen and never forgets the article it became."""
+    now = utcnow()
+    rows = [{**r.__dict__, "first_seen_at": now} for r in records]
+    excluded = insert_for(conn, ENTRIES).excluded  # type: ignore[arg-type]
+    update = {
+        "link": excluded.link,
+        "title": excluded.title,
+        "published_at": func.coalesce(excluded.published_at, ENTRIES.c.published_at),
+        "article_id": func.coalesce(excluded.article_id, ENTRIES.c.article_id),
+    }
+    return upsert(conn, ENTRIES, rows, key=["feed_id", "guid"], update=update)  # type: ignore[arg-type]

@@ -1,0 +1,79 @@
+"""The command line on a real store: schema commands, feeds, search, and the refusal to work
+on a store whose schema does not match."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from ingest.cli import main
+from storage.articles import store_article
+from storage.engine import create_store_engine
+from tests.test_store_writes import article
+
+
+def ingest(database_url: str, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["--database-url", database_url, *args])
+    return result.exit_code, result.output
+
+
+def test_db_upgrade_then_current(empty_database_url: str) -> None:
+    assert ingest(empty_database_url, "db", "current")[1].startswith("store: not set up")
+    code, out = ingest(empty_database_url, "db", "upgrade")
+    assert (code, out.strip()) == (0, "Store upgraded from empty to schema revision 0001.")
+    code, out = ingest(empty_database_url, "db", "upgrade")
+    assert out.strip() == "Store already at schema revision 0001."
+    assert ingest(empty_database_url, "db", "current")[1].strip() == (
+        "store: 0001; code: 0001 (up to date)"
+    )
+
+
+def test_feeds_add_list_remove(database_url: str) -> None:
+    assert (
+        ingest(database_url, "feeds", "add", "https://a.example/rss", "https://b.example/rss")[0]
+        == 0
+    )
+    code, out = ingest(database_url, "feeds", "list")
+    assert code == 0 and "https://a.example/rss" in out and "https://b.example/rss" in out
+    assert ingest(database_url, "feeds", "remove", "https://a.example/rss")[0] == 0
+    assert "https://a.example/rss" not in ingest(database_url, "feeds", "list")[1]
+    code, out = ingest(database_url, "feeds", "remove", "https://a.example/rss")
+    assert code == 1 and "No feed with URL https://a.example/rss." in out
+
+
+def test_search_prints_title_and_url(database_url: str) -> None:
+    engine = create_store_engine(database_url)
+    with engine.begin() as conn:
+        store_article(conn, article("https://x.example/p", title="Pipeline deal", text="Gas."))
+    engine.dispose()
+    code, out = ingest(database_url, "search", "pipeline")
+    assert code == 0 and "Pipeline deal" in out and "https://x.example/p" in out
+    assert ingest(database_url, "search", "unrelated")[1].strip() == "No matches."
+
+
+def test_outdated_store_stops_with_one_clear_sentence(tmp_path: Path) -> None:
+    """Run as a user would: a real process, a real file, the message on stderr."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    env = {**os.environ, "INGEST_DATABASE_URL": url}
+    run = [sys.executable, "-m", "ingest", "feeds", "list"]
+    first = subprocess.run(run, env=env, capture_output=True, text=True, check=False)
+    assert first.returncode == 1
+    assert "has not been set up yet: run `ingest db upgrade` first." in first.stderr
+    subprocess.run([*run[:3], "db", "upgrade"], env=env, check=True, capture_output=True)
+    engine = create_store_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0000'"))
+    engine.dispose()
+    again = subprocess.run(run, env=env, capture_output=True, text=True, check=False)
+    assert again.returncode == 1
+    assert "newer than this version of ingest knows (0001)" in again.stderr
+
+
+def test_bad_setting_is_a_usage_error() -> None:
+    result = CliRunner().invoke(main, ["feeds", "list"], env={"INGEST_MAX_REDIRECTS": "x"})
+    assert result.exit_code == 2 and "max_redirects: expected int" in result.output

@@ -1,0 +1,81 @@
+"""Migrations build exactly the models' schema, and a mismatched store is refused clearly."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+
+from storage.engine import create_store_engine
+from storage.models import Base
+from storage.schema import (
+    SchemaMismatch,
+    alembic_config,
+    check_schema,
+    current_revision,
+    head_revision,
+    include_object,
+    upgrade,
+)
+
+
+def test_migrations_match_models(engine: Engine) -> None:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"include_object": include_object, "compare_type": True}
+        )
+        diff = compare_metadata(context, Base.metadata)
+    assert diff == []
+
+
+def test_migrated_store_has_every_table_and_search(engine: Engine) -> None:
+    tables = set(inspect(engine).get_table_names())
+    assert set(Base.metadata.tables) <= tables
+    if engine.dialect.name == "sqlite":
+        assert "articles_fts" in tables
+    else:
+        columns = {c["name"] for c in inspect(engine).get_columns("articles")}
+        assert "search_vector" in columns
+
+
+def test_upgrade_twice_is_a_no_op(database_url: str) -> None:
+    engine = create_store_engine(database_url)
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    check_schema(engine)
+    engine.dispose()
+
+
+def test_empty_store_is_refused_with_the_command_to_run(empty_database_url: str) -> None:
+    engine = create_store_engine(empty_database_url)
+    with pytest.raises(SchemaMismatch, match=r"has not been set up yet: run `ingest db upgrade`"):
+        check_schema(engine)
+    engine.dispose()
+
+
+def test_store_ahead_of_the_code_is_refused(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'f00d'"))
+    with pytest.raises(SchemaMismatch, match=r"newer than this version of ingest knows"):
+        check_schema(engine)
+
+
+def test_store_behind_the_code_is_refused(engine: Engine, tmp_path: Path) -> None:
+    """A code base with one more migration than the store: the store is behind."""
+    scripts = tmp_path / "migrations"
+    shutil.copytree(Path(alembic_config().get_main_option("script_location") or ""), scripts)
+    (scripts / "versions" / "0002_next.py").write_text(
+        'revision = "0002"\ndown_revision = "0001"\nbranch_labels = None\ndepends_on = None\n'
+        "def upgrade() -> None: ...\ndef downgrade() -> None: ...\n"
+    )
+    config = alembic_config()
+    config.set_main_option("script_location", str(scripts))
+    with pytest.raises(SchemaMismatch) as caught:
+        check_schema(engine, config)
+    assert str(caught.value).endswith(
+        "is at schema revision 0001 but this version of ingest needs 0002: run `ingest db upgrade`."
+    )

@@ -1,0 +1,211 @@
+"""Idempotent, atomic writes on both engines, including two writers at the same moment."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, Engine, func, insert, select, text
+
+from storage.articles import ArticleRecord, RemovedText, decompress_html, store_article
+from storage.engine import create_store_engine
+from storage.entries import EntryRecord, upsert_entries
+from storage.feeds import add_feeds, list_feeds
+from storage.models import Article, ArticleUrl, Entry, Feed, RemovedBlock
+from storage.upsert import dedupe_rows
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def count(conn: Connection, model: type) -> int:
+    return int(conn.execute(select(func.count()).select_from(model)).scalar_one())
+
+
+def article(url: str = "https://example.com/a", at: datetime = T0, **kw: object) -> ArticleRecord:
+    values: dict[str, object] = {
+        "canonical_url": url,
+        "host": "example.com",
+        "seen_at": at,
+        "title": "A title",
+        "text": "Some body text.",
+        "content_hash": "h1",
+    }
+    values.update(kw)
+    return ArticleRecord(**values)  # type: ignore[arg-type]
+
+
+def run_together(workers: int, job: Callable[[int], None]) -> list[BaseException]:
+    """Run `job` in `workers` threads released at the same instant; return their errors."""
+    barrier = threading.Barrier(workers)
+    errors: list[BaseException] = []
+
+    def target(i: int) -> None:
+        try:
+            barrier.wait()
+            job(i)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return errors
+
+
+def test_dedupe_rows_keeps_the_last_row_per_key_in_first_seen_order() -> None:
+    rows = [{"k": 1, "v": "a"}, {"k": 2, "v": "b"}, {"k": 1, "v": "c"}]
+    assert dedupe_rows(rows, ["k"]) == [{"k": 1, "v": "c"}, {"k": 2, "v": "b"}]
+
+
+def test_adding_a_feed_twice_leaves_one_row(engine: Engine) -> None:
+    with engine.begin() as conn:
+        add_feeds(conn, ["https://a.example/feed", "https://a.example/feed"])
+        add_feeds(conn, ["https://a.example/feed", "https://b.example/feed"])
+    with engine.connect() as conn:
+        assert [f.url for f in list_feeds(conn)] == [
+            "https://a.example/feed",
+            "https://b.example/feed",
+        ]
+
+
+def test_concurrent_upserts_of_the_same_keys_leave_one_row(engine: Engine) -> None:
+    def job(i: int) -> None:
+        with engine.begin() as conn:
+            add_feeds(conn, ["https://same.example/feed", f"https://own.example/{i}"])
+            store_article(conn, article(title=f"writer {i}"))
+
+    assert run_together(4, job) == []
+    with engine.connect() as conn:
+        assert count(conn, Feed) == 5
+        assert count(conn, Article) == 1
+        assert count(conn, ArticleUrl) == 1
+
+
+def test_entries_are_unique_per_feed_and_keep_first_seen(engine: Engine) -> None:
+    with engine.begin() as conn:
+        add_feeds(conn, ["https://a.example/feed"])
+        feed_id = conn.execute(select(Feed.id)).scalar_one()
+        stored = store_article(conn, article())
+        upsert_entries(conn, [EntryRecord(feed_id, "g1", "https://e/1", "t", None, stored.id)])
+        upsert_entries(
+            conn,
+            [
+                EntryRecord(feed_id, "g1", "https://e/1", "old title", None),
+                EntryRecord(feed_id, "g1", "https://e/1", "new title", None),
+                EntryRecord(feed_id, "g2", "https://e/2", "other", T0),
+            ],
+        )
+        first_seen = conn.execute(select(Entry.first_seen_at).where(Entry.guid == "g2")).scalar()
+    with engine.begin() as conn:
+        upsert_entries(conn, [EntryRecord(feed_id, "g2", "https://e/2", "again", None)])
+    with engine.connect() as conn:
+        rows = {r.guid: r for r in conn.execute(select(Entry.__table__))}
+    assert len(rows) == 2
+    assert rows["g1"].title == "new title"
+    # The last row of a batch wins, and a stored entry never forgets its article.
+    assert rows["g1"].article_id == stored.id
+    assert rows["g2"].title == "again"
+    assert rows["g2"].published_at == T0
+    assert rows["g2"].first_seen_at == first_seen
+
+
+def test_storing_an_article_again_updates_it_in_place(engine: Engine) -> None:
+    later = T0 + timedelta(hours=1)
+    with engine.begin() as conn:
+        first = store_article(conn, article(removed=(RemovedText("duplicate", "x"),)))
+        same = store_article(conn, article(at=later, urls=("https://example.com/a?utm_source=x",)))
+        changed = store_article(
+            conn, article(at=later + timedelta(hours=1), text="New body.", content_hash="h2")
+        )
+    assert (first.created, first.content_changed) == (True, False)
+    assert (same.created, same.content_changed) == (False, False)
+    assert (changed.created, changed.content_changed) == (False, True)
+    assert first.id == same.id == changed.id
+    with engine.connect() as conn:
+        row = conn.execute(select(Article.__table__)).one()
+        urls = conn.execute(select(ArticleUrl.url).order_by(ArticleUrl.url)).scalars().all()
+        removed = count(conn, RemovedBlock)
+    assert row.first_seen_at == T0
+    assert row.content_changed_at == later + timedelta(hours=1)
+    assert row.text == "New body."
+    assert urls == ["https://example.com/a", "https://example.com/a?utm_source=x"]
+    assert removed == 0  # replaced by the changed version's (empty) list
+
+
+def test_raw_html_is_stored_compressed_and_can_be_switched_off(engine: Engine) -> None:
+    page = "<html><body>" + "<p>same paragraph</p>" * 500 + "</body></html>"
+    with engine.begin() as conn:
+        store_article(conn, article(raw_html=page))
+        store_article(conn, article(url="https://example.com/b", raw_html=None))
+    with engine.connect() as conn:
+        blobs = dict(conn.execute(select(Article.canonical_url, Article.raw_html)).all())
+    assert decompress_html(blobs["https://example.com/a"]) == page
+    assert len(blobs["https://example.com/a"]) < len(page) / 10
+    assert blobs["https://example.com/b"] is None
+
+
+def test_times_come_back_as_aware_utc(engine: Engine) -> None:
+    paris = timezone(timedelta(hours=1))
+    with engine.begin() as conn:
+        store_article(conn, article(published_at=datetime(2026, 1, 1, 13, 0, tzinfo=paris)))
+    with engine.connect() as conn:
+        published = conn.execute(select(Article.published_at)).scalar_one()
+    assert published == datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    assert published.tzinfo == UTC
+
+
+def test_naive_times_are_refused(engine: Engine) -> None:
+    with pytest.raises(Exception, match="naive datetime"), engine.begin() as conn:
+        store_article(conn, article(at=datetime(2026, 1, 1)))
+
+
+def test_foreign_keys_are_enforced(engine: Engine) -> None:
+    with pytest.raises(Exception, match=r"(?i)foreign key"), engine.begin() as conn:
+        conn.execute(insert(Entry).values(feed_id=999, guid="g", first_seen_at=T0))
+
+
+def test_sqlite_connections_use_wal_and_a_busy_timeout(tmp_path: Path) -> None:
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'new' / 'store.db'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
+
+
+def test_a_write_succeeds_while_another_connection_holds_a_read(engine: Engine) -> None:
+    with engine.begin() as conn:
+        add_feeds(conn, ["https://a.example/feed"])
+    with engine.connect().execution_options(read_only=True) as reader, reader.begin():
+        assert count(reader, Feed) == 1
+        with engine.begin() as writer:
+            add_feeds(writer, ["https://b.example/feed"])
+        # The reader's snapshot does not move inside its transaction on SQLite (WAL).
+        if engine.dialect.name == "sqlite":
+            assert count(reader, Feed) == 1
+    with engine.connect() as conn:
+        assert count(conn, Feed) == 2
+
+
+def test_read_then_write_transactions_never_fail_with_database_is_locked(engine: Engine) -> None:
+    """Two transactions that each read and then write: with deferred transactions SQLite
+    fails one with "database is locked"; ours wait for each other instead."""
+    with engine.begin() as conn:
+        add_feeds(conn, ["https://a.example/feed"])
+
+    def job(i: int) -> None:
+        with engine.begin() as conn:
+            n = count(conn, Feed)
+            time.sleep(0.2)
+            conn.execute(text("UPDATE feeds SET error_count = error_count + :n"), {"n": n})
+            add_feeds(conn, [f"https://new.example/{i}"])
+
+    assert run_together(3, job) == []
+    with engine.connect() as conn:
+        assert count(conn, Feed) == 4
