@@ -52,6 +52,9 @@ class Settings:
     max_connections: int = _setting(20, "Concurrent requests overall.")
     max_connections_per_host: int = _setting(2, "Concurrent requests to any one host.")
     respect_robots_txt: bool = _setting(True, "Honour robots.txt for article pages.")
+    robots_cache_ttl: int = _setting(
+        24 * 60 * 60, "How long a host's robots.txt is cached, in seconds."
+    )
     min_poll_interval: int = _setting(
         15 * 60, "Shortest time between two checks of one feed, in seconds."
     )

@@ -6,12 +6,12 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, case, delete, insert
+from sqlalchemy import Connection, Table, case, delete, insert
 
 from storage.models import Article, ArticleUrl, RemovedBlock
 from storage.upsert import insert_for, upsert
 
-ARTICLES = Article.__table__
+ARTICLES: Table = Article.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def store_article(
         "duplicate_of": duplicate_of,
         "raw_html": compress_html(record.raw_html) if record.raw_html is not None else None,
     }
-    stmt = insert_for(conn, ARTICLES).values(row)  # type: ignore[arg-type]
+    stmt = insert_for(conn, ARTICLES).values(row)
     new = stmt.excluded
     updated = {
         name: new[name]

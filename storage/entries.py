@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, func
+from sqlalchemy import Connection, Table, func
 
 from storage.models import Entry, utcnow
 from storage.upsert import insert_for, upsert
 
-ENTRIES = Entry.__table__
+ENTRIES: Table = Entry.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -29,11 +29,11 @@ def upsert_entries(conn: Connection, records: Sequence[EntryRecord]) -> int:
     first seen and never forgets the article it became."""
     now = utcnow()
     rows = [{**r.__dict__, "first_seen_at": now} for r in records]
-    excluded = insert_for(conn, ENTRIES).excluded  # type: ignore[arg-type]
+    excluded = insert_for(conn, ENTRIES).excluded
     update = {
         "link": excluded.link,
         "title": excluded.title,
         "published_at": func.coalesce(excluded.published_at, ENTRIES.c.published_at),
         "article_id": func.coalesce(excluded.article_id, ENTRIES.c.article_id),
     }
-    return upsert(conn, ENTRIES, rows, key=["feed_id", "guid"], update=update)  # type: ignore[arg-type]
+    return upsert(conn, ENTRIES, rows, key=["feed_id", "guid"], update=update)

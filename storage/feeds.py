@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, Table, case, delete, exists, select, update
 
+from ingest.schedule import FeedState
+from storage.entries import EntryRecord, upsert_entries
+from storage.fetches import log_fetches
 from storage.models import Feed, utcnow
 from storage.upsert import upsert
 
-FEEDS = Feed.__table__
+if TYPE_CHECKING:
+    from ingest.feedcheck import FeedCheck
+
+FEEDS: Table = Feed.__table__  # type: ignore[assignment]
 
 
 def add_feeds(conn: Connection, urls: Iterable[str], poll_interval: int = 3600) -> int:
@@ -26,7 +33,7 @@ def add_feeds(conn: Connection, urls: Iterable[str], poll_interval: int = 3600) 
         }
         for url in urls
     ]
-    return upsert(conn, FEEDS, rows, key=["url"])  # type: ignore[arg-type]
+    return upsert(conn, FEEDS, rows, key=["url"])
 
 
 def remove_feed(conn: Connection, url: str) -> bool:
@@ -37,3 +44,49 @@ def remove_feed(conn: Connection, url: str) -> bool:
 def list_feeds(conn: Connection) -> Sequence[Feed]:
     rows = conn.execute(select(Feed.__table__).order_by(Feed.url)).all()
     return [Feed(**row._mapping) for row in rows]
+
+
+STATE_COLUMNS = (
+    "etag",
+    "last_modified",
+    "poll_interval",
+    "next_check_at",
+    "last_checked_at",
+    "last_success_at",
+    "error_count",
+    "last_error",
+    "last_error_at",
+    "disabled",
+    "disabled_reason",
+)
+
+
+def load_feed_state(conn: Connection, feed_id: int) -> FeedState:
+    row = conn.execute(
+        select(FEEDS.c.url, *(FEEDS.c[name] for name in STATE_COLUMNS)).where(FEEDS.c.id == feed_id)
+    ).one()
+    return FeedState(**row._mapping)
+
+
+def save_feed_check(conn: Connection, check: FeedCheck) -> None:
+    """Write what one check found, in the caller's transaction: the feed's new state, its
+    entries (new ones without an article yet) and the fetch log row.
+
+    A permanent redirect moves the feed to its new URL, unless another subscription already
+    has that URL (then the feed keeps its own and the redirect stays in the log).
+    """
+    state = check.state
+    values: dict[str, object] = {name: getattr(state, name) for name in STATE_COLUMNS}
+    other = FEEDS.alias("other")
+    taken = exists().where(other.c.url == state.url, other.c.id != check.feed_id)
+    values["url"] = case((taken, FEEDS.c.url), else_=state.url)
+    if check.title:
+        values["title"] = check.title
+    if check.site_url:
+        values["site_url"] = check.site_url
+    conn.execute(update(FEEDS).where(FEEDS.c.id == check.feed_id).values(values))
+    upsert_entries(
+        conn,
+        [EntryRecord(check.feed_id, e.guid, e.link, e.title, e.published) for e in check.entries],
+    )
+    log_fetches(conn, [check.fetch])

@@ -1,0 +1,256 @@
+"""Polite, safe HTTP: one shared client, a total deadline, a decoded-size cap, checked
+redirects, the SSRF guard and per-host limits.
+
+Errors are subclasses of `FetchError`, each with a short `kind` that the fetch log keeps:
+
+    FetchError
+    ├── TimeoutFetchError      kind "timeout"       the total deadline passed
+    ├── NetworkFetchError      kind "network"       connect/read failures, bad HTTP
+    ├── BlockedFetchError      kind "blocked"       the SSRF guard refused the address
+    ├── TooLargeFetchError     kind "too-large"     the decoded body passed the cap
+    ├── DecodeFetchError       kind "decode"        invalid Content-Encoding data
+    ├── RedirectFetchError     kind "redirect"      loop, too many hops, bad target
+    └── RobotsFetchError       kind "robots"        robots.txt disallows the page
+
+HTTP error statuses are not exceptions: they come back as responses for the caller to judge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import httpcore
+import httpx
+
+from ingest.config import Settings
+from ingest.decode import BodyTooLargeError, BoundedDecoder, ContentDecodeError
+from ingest.netguard import BlockedAddressError, GuardedBackend, Resolver, system_resolve
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+PERMANENT_REDIRECTS = frozenset({301, 308})
+ERROR_BODY_LIMIT = 64 * 1024
+
+
+class FetchError(Exception):
+    kind = "error"
+
+    def __init__(self, url: str, message: str) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class TimeoutFetchError(FetchError):
+    kind = "timeout"
+
+
+class NetworkFetchError(FetchError):
+    kind = "network"
+
+
+class BlockedFetchError(FetchError):
+    kind = "blocked"
+
+
+class TooLargeFetchError(FetchError):
+    kind = "too-large"
+
+
+class DecodeFetchError(FetchError):
+    kind = "decode"
+
+
+class RedirectFetchError(FetchError):
+    kind = "redirect"
+
+
+class RobotsFetchError(FetchError):
+    kind = "robots"
+
+
+@dataclass(frozen=True)
+class FetchResponse:
+    url: str
+    """The URL the body came from, after redirects."""
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+    elapsed_ms: float
+    redirects: tuple[str, ...] = ()
+    permanent_url: str | None = None
+    """Where the requested URL now permanently lives, when every hop so far was 301/308."""
+
+    @property
+    def charset(self) -> str | None:
+        return _charset(self.headers.get("content-type", ""))
+
+
+def _charset(content_type: str) -> str | None:
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        if name.lower() == "charset" and value:
+            return value.strip("\"' ") or None
+    return None
+
+
+@dataclass
+class _HostLimits:
+    per_host: int
+    semaphores: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+
+    def for_host(self, host: str) -> asyncio.Semaphore:
+        if host not in self.semaphores:
+            self.semaphores[host] = asyncio.Semaphore(self.per_host)
+        return self.semaphores[host]
+
+
+class GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport over a connection pool whose every connection goes through the
+    SSRF guard (httpx does not let a network backend be passed in)."""
+
+    def __init__(self, backend: GuardedBackend, limits: httpx.Limits) -> None:
+        super().__init__(limits=limits)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=backend,
+        )
+
+
+class Fetcher:
+    """Shared by every fetch of a worker; use as `async with Fetcher(settings) as f:`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        resolve: Resolver = system_resolve,
+        backend: httpcore.AsyncNetworkBackend | None = None,
+    ) -> None:
+        self.settings = settings
+        guard = GuardedBackend(settings.allow_private_networks, resolve, backend)
+        limits = httpx.Limits(
+            max_connections=settings.max_connections,
+            max_keepalive_connections=settings.max_connections,
+        )
+        per_read = min(settings.request_timeout, 30.0)
+        self.client = httpx.AsyncClient(
+            transport=GuardedTransport(guard, limits),
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate, br"},
+            timeout=httpx.Timeout(per_read),
+            follow_redirects=False,
+        )
+        self.overall = asyncio.Semaphore(settings.max_connections)
+        self.hosts = _HostLimits(settings.max_connections_per_host)
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def fetch(
+        self,
+        url: str,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        accept: str = "*/*",
+    ) -> FetchResponse:
+        """GET `url` within the total deadline, following checked redirects."""
+        headers = {"Accept": accept}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(self.settings.request_timeout):
+                return await self._follow(url, headers, started)
+        except TimeoutError:
+            raise TimeoutFetchError(
+                url, f"no complete response within {self.settings.request_timeout:g}s"
+            ) from None
+
+    async def _follow(self, url: str, headers: dict[str, str], started: float) -> FetchResponse:
+        current = url
+        seen = {url}
+        hops: list[str] = []
+        permanent: str | None = None
+        all_permanent = True
+        while True:
+            status, response_headers, content = await self._get_once(current, headers)
+            location = response_headers.get("location")
+            if status not in REDIRECT_STATUSES or not location:
+                return FetchResponse(
+                    url=current,
+                    status=status,
+                    headers=response_headers,
+                    content=content,
+                    elapsed_ms=(time.monotonic() - started) * 1000,
+                    redirects=tuple(hops),
+                    permanent_url=permanent,
+                )
+            target = urljoin(current, location.strip())
+            if urlsplit(target).scheme not in {"http", "https"}:
+                raise RedirectFetchError(url, f"redirect to a non-HTTP URL: {target}")
+            if target in seen:
+                raise RedirectFetchError(
+                    url, f"redirect loop: {' -> '.join([*hops, current, target])}"
+                )
+            if len(hops) >= self.settings.max_redirects:
+                raise RedirectFetchError(
+                    url, f"more than {self.settings.max_redirects} redirects (last: {target})"
+                )
+            all_permanent = all_permanent and status in PERMANENT_REDIRECTS
+            if all_permanent:
+                permanent = target
+            hops.append(current)
+            seen.add(target)
+            current = target
+
+    async def _get_once(
+        self, url: str, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
+        host = urlsplit(url).hostname or ""
+        try:
+            async with self.overall, self.hosts.for_host(host):
+                request = self.client.build_request("GET", url, headers=headers)
+                response = await self.client.send(request, stream=True)
+                try:
+                    limit = self.settings.max_body_bytes
+                    if response.status_code in REDIRECT_STATUSES or response.status_code == 304:
+                        content = b""
+                    else:
+                        if response.status_code >= 400:
+                            limit = min(limit, ERROR_BODY_LIMIT)
+                        content = await _read_bounded(response, limit)
+                finally:
+                    await response.aclose()
+        except BlockedAddressError as exc:
+            raise BlockedFetchError(url, str(exc)) from exc
+        except BodyTooLargeError as exc:
+            raise TooLargeFetchError(url, str(exc)) from exc
+        except ContentDecodeError as exc:
+            raise DecodeFetchError(url, str(exc)) from exc
+        except httpx.InvalidURL as exc:
+            raise NetworkFetchError(url, f"invalid URL: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise NetworkFetchError(url, f"{type(exc).__name__}: {exc or 'no detail'}") from exc
+        # Repeated headers are joined with ", " as HTTP allows; names are lower-case.
+        merged = {name.lower(): response.headers[name] for name in response.headers}
+        return response.status_code, merged, content
+
+
+async def _read_bounded(response: httpx.Response, limit: int) -> bytes:
+    """The decoded body, refused as soon as it passes `limit` (Content-Length is ignored:
+    it may lie)."""
+    decoder = BoundedDecoder(response.headers.get("content-encoding"), limit)
+    parts = [decoder.feed(chunk) async for chunk in response.aiter_raw()]
+    return b"".join(parts)
