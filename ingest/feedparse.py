@@ -22,6 +22,7 @@ from urllib.parse import urljoin
 import feedparser
 from selectolax.lexbor import LexborHTMLParser
 
+from ingest.charset import charset_from_content_type, choose_charset, decodes
 from ingest.urls import normalise_url
 
 _DOCTYPE = re.compile(rb"<!DOCTYPE\s[^\[>]*(?:\[.*?\]\s*)?>", re.I | re.S)
@@ -132,35 +133,13 @@ def _parse_xml_feed(content: bytes, url: str, content_type: str | None) -> Parse
     )
 
 
-def _charset(content_type: str | None) -> str | None:
-    for part in (content_type or "").split(";")[1:]:
-        name, _, value = part.strip().partition("=")
-        if name.lower() == "charset":
-            return value.strip("\"' ") or None
-    return None
-
-
-def _decodes(content: bytes, charset: str) -> bool:
-    try:
-        content.decode(charset)
-    except (LookupError, UnicodeDecodeError):
-        return False
-    return True
-
-
 def _xml_content_type(content: bytes, content_type: str | None) -> str:
-    """The Content-Type to hand feedparser, with a charset that actually decodes the bytes.
-
-    Servers often declare the wrong charset. Bytes that are valid UTF-8 are UTF-8 (other
-    encodings of non-ASCII text are almost never valid UTF-8); otherwise the declared charset
-    if it decodes; otherwise none, so the document's own declaration and sniffing decide.
-    """
+    """The Content-Type to hand feedparser, with a charset that actually decodes the bytes
+    (see `ingest.charset`); none when only the document's own declaration can tell."""
     mime = (content_type or "").split(";", 1)[0].strip() or "application/xml"
-    declared = _charset(content_type)
-    if _decodes(content, "utf-8"):
-        return f"{mime}; charset=utf-8"
-    if declared and _decodes(content, declared):
-        return f"{mime}; charset={declared}"
+    declared = charset_from_content_type(content_type)
+    if decodes(content, "utf-8") or (declared and decodes(content, declared)):
+        return f"{mime}; charset={choose_charset(content, declared)}"
     return mime
 
 
@@ -175,9 +154,7 @@ def _xml_entry(raw: dict[str, Any], base: str) -> FeedEntry:
     if link:
         link = urljoin(base, link.strip())
     # dict.get: FeedParserDict.get maps missing keys onto others, with a warning.
-    published = _struct_time(
-        dict.get(raw, "published_parsed") or dict.get(raw, "updated_parsed")
-    )
+    published = _struct_time(dict.get(raw, "published_parsed") or dict.get(raw, "updated_parsed"))
     title = raw.get("title") or None
     content = raw.get("content") or []
     body = "\n".join(c.get("value", "") for c in content if c.get("value")) or None
@@ -193,7 +170,7 @@ def _xml_entry(raw: dict[str, Any], base: str) -> FeedEntry:
 
 
 def _parse_json_feed(content: bytes, url: str, content_type: str | None) -> ParsedFeed:
-    charset = _charset(content_type)
+    charset = charset_from_content_type(content_type)
     try:
         text = content.decode(charset or "utf-8-sig")
     except (LookupError, UnicodeDecodeError):

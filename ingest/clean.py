@@ -1,0 +1,265 @@
+"""Cleaning an article's blocks: duplicate sections, related-link spam and boilerplate out,
+the article in. Pure functions, no I/O; they serve extracted HTML blocks and plain text.
+
+Each decision rests on more than a phrase list, so it holds in any language:
+
+- **duplicate**: a block whose normalised text (case, whitespace, quotes, dashes, entities
+  folded) already appeared, or is contained in a longer block (a teaser before the full
+  text keeps the full text; a repeated copy keeps the first). Short blocks (a few words) are
+  only dropped when they repeat inside a repeated run, so a quote or a "Q:" that recurs in a
+  Q&A stays.
+- **related-links**: a block that is mostly link text; a run of headline-shaped lines (short,
+  no sentence punctuation) at the end of the article, or after a label such as "You may also
+  like" (a label is itself short and unpunctuated), whose words are mostly not the article's;
+  an inline "READ MORE: headline" line.
+- **boilerplate**: a short line about subscribing, sharing, cookies, ads or copyright.
+
+Headline-shaped lines inside the article whose words are the article's own (key points, a
+list of facts) stay.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ingest.blocks import HEADING, LIST_ITEM, PARAGRAPH, TABLE, Block, Removed, join_blocks
+
+DUPLICATE, RELATED, BOILERPLATE = "duplicate", "related-links", "boilerplate"
+
+_FOLD = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\u00a0": " ",
+        "\u2026": "...",
+    }
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SENTENCE_END = re.compile(r"[.!?;:。！？…\"')\]»”’]\s*$")
+
+# Labels that introduce lists of other stories, in several languages. One signal among
+# several: a label only counts when it is short and unpunctuated, and the lines after it
+# must look like headlines.
+RELATED_LABELS = re.compile(
+    r"^(?:you (?:may|might) (?:also )?(?:like|enjoy|be interested in)|read (?:more|next|also)|"
+    r"also read|related(?: \w+)?|more (?:from|on|about|stories|news|in)\b.*|see also|"
+    r"recommended(?: for you)?|trending(?: now)?|most (?:read|popular|viewed|shared)|"
+    r"popular (?:now|stories)|don'?t miss|up next|watch next|what to read next|top stories|"
+    r"latest (?:news|stories)|further reading|in other news|elsewhere|around the web|"
+    r"sponsored(?: content| stories)?|promoted stories|from (?:our|the) partners|"
+    r"(?:à )?lire aussi|vous (?:aimerez|pourriez aimer) aussi|sur le même sujet|"
+    r"a lire également|weitere artikel|mehr zum thema|das könnte sie (?:auch )?interessieren|"
+    r"lesen sie auch|auch interessant|lee también|te puede interesar|noticias relacionadas|"
+    r"leia também|veja também|leggi anche|potrebbe interessarti|lees ook|meer nieuws|"
+    r"läs också|les også|czytaj także|читайте также|смотрите также|ещё по теме|"
+    r"相关(?:文章|新闻|阅读)?|推荐阅读|関連記事|관련 ?기사)\W*$",
+    re.I,
+)
+INLINE_RELATED = re.compile(
+    r"^(?:read more|read also|also read|read next|related|see also|more|watch|listen|"
+    r"recommended|lire aussi|à lire|lesen sie auch|lee también|leia também|leggi anche)"
+    r"\s*[:|\-–—»>]+\s*\S",
+    re.I,
+)
+BOILERPLATE_LINE = re.compile(
+    r"\b(?:sign up|subscribe|newsletter|unsubscribe|share (?:this|on|via)|follow us|"
+    r"cookies?|advertisement|advertising|sponsored|click here|tap here|all rights reserved|"
+    r"copyright|©|download (?:our|the) app|get the app|log ?in to|create an account|"
+    r"already a subscriber|support (?:our|independent) journalism|skip (?:to|advert)|"
+    r"abonnez-vous|newsletter abonnieren|suscríbete|iscriviti|assine)\b",
+    re.I,
+)
+BOILERPLATE_MAX_WORDS = 25
+HEADLINE_WORDS = (2, 22)
+SHORT_BLOCK_WORDS = 8
+RELATED_LINK_DENSITY = 0.6
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    text: str
+    removed: tuple[Removed, ...]
+    blocks: tuple[Block, ...] = ()
+
+
+def normalise(text: str) -> str:
+    """The text two copies of one block share: entities, case, quotes, dashes and spacing
+    folded, so that they compare equal."""
+    if "&" in text:
+        text = html.unescape(text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text).translate(_FOLD)
+    return " ".join(_WORD.findall(text.casefold()))
+
+
+@dataclass(frozen=True)
+class _Features:
+    """What the rules look at, computed once per block."""
+
+    key: str
+    words: tuple[str, ...]
+    headline_shaped: bool
+    """Short, and not a sentence: how other stories' titles look."""
+
+    @classmethod
+    def of(cls, block: Block) -> _Features:
+        key = normalise(block.text)
+        words = tuple(key.split())
+        shaped = (
+            block.kind in (PARAGRAPH, LIST_ITEM, HEADING)
+            and HEADLINE_WORDS[0] <= len(words) <= HEADLINE_WORDS[1]
+            and not _SENTENCE_END.search(block.text)
+        )
+        return cls(key, words, shaped)
+
+
+def find_duplicates(features: Sequence[_Features]) -> dict[int, str]:
+    """Indexes of blocks that repeat text kept elsewhere."""
+    removed: dict[int, str] = {}
+    first_seen: dict[str, int] = {}
+    for i, f in enumerate(features):
+        if f.key in first_seen:
+            removed[i] = DUPLICATE
+        elif f.key:
+            first_seen[f.key] = i
+
+    def is_short(i: int) -> bool:
+        return len(features[i].words) < SHORT_BLOCK_WORDS
+
+    # Short repeats (a recurring "Q:" or quote) only go when their neighbours repeat too.
+    for i in [i for i in removed if is_short(i)]:
+        if not any(j in removed and not is_short(j) for j in (i - 1, i + 1)):
+            del removed[i]
+    # Containment: a teaser inside a later full paragraph, or a fragment of an earlier one.
+    long_keys = [(i, f.key) for i, f in enumerate(features) if i not in removed and not is_short(i)]
+    for i, key in long_keys:
+        if any(
+            i != j and j not in removed and len(other) > len(key) and key in other
+            for j, other in long_keys
+        ):
+            removed[i] = DUPLICATE
+    return removed
+
+
+def _foreign(words: Sequence[str], vocabulary: set[str]) -> bool:
+    """Mostly words the article does not use."""
+    content = [w for w in words if len(w) > 3]
+    return bool(content) and sum(w in vocabulary for w in content) / len(content) < 0.5
+
+
+def _is_related_line(block: Block, f: _Features) -> bool:
+    if block.link_density >= RELATED_LINK_DENSITY and block.kind != TABLE:
+        return True
+    return len(f.words) <= 30 and bool(INLINE_RELATED.match(block.text.lstrip()))
+
+
+def _is_label(f: _Features) -> bool:
+    return len(f.words) <= 8 and bool(f.key) and bool(RELATED_LABELS.match(f.key))
+
+
+def find_related(
+    blocks: Sequence[Block], features: Sequence[_Features], skip: set[int]
+) -> dict[int, str]:
+    removed: dict[int, str] = {}
+    order = [i for i in range(len(blocks)) if i not in skip]
+    for position, i in enumerate(order):
+        if i in removed:
+            continue
+        if _is_related_line(blocks[i], features[i]):
+            removed[i] = RELATED
+        elif _is_label(features[i]):
+            after = order[position + 1 :]
+            if not after or any(features[j].headline_shaped for j in after[:3]):
+                removed[i] = RELATED
+                for j in after:
+                    if not (features[j].headline_shaped or blocks[j].link_density >= 0.5):
+                        break
+                    removed[j] = RELATED
+    # A trailing run of headlines that are not about this article, even without a label.
+    vocabulary = {
+        w
+        for i in order
+        if i not in removed and not features[i].headline_shaped
+        for w in features[i].words
+    }
+    run: list[int] = []
+    for i in reversed([i for i in order if i not in removed]):
+        if not (features[i].headline_shaped and _foreign(features[i].words, vocabulary)):
+            break
+        run.append(i)
+    if len(run) >= 2:
+        removed.update(dict.fromkeys(run, RELATED))
+    return removed
+
+
+def find_boilerplate(
+    blocks: Sequence[Block], features: Sequence[_Features], skip: set[int]
+) -> dict[int, str]:
+    return {
+        i: BOILERPLATE
+        for i, block in enumerate(blocks)
+        if i not in skip
+        and len(features[i].words) <= BOILERPLATE_MAX_WORDS
+        and BOILERPLATE_LINE.search(block.text)
+    }
+
+
+def clean_blocks(blocks: Sequence[Block]) -> Cleaned:
+    features = [_Features.of(b) for b in blocks]
+    removed = find_duplicates(features)
+    removed.update(find_related(blocks, features, set(removed)))
+    removed.update(find_boilerplate(blocks, features, set(removed)))
+    kept = [b for i, b in enumerate(blocks) if i not in removed]
+    return Cleaned(
+        text=join_blocks(kept),
+        removed=tuple(Removed(removed[i], blocks[i].text) for i in sorted(removed)),
+        blocks=tuple(kept),
+    )
+
+
+def text_blocks(text: str) -> list[Block]:
+    """Plain text to blocks: a block per line, except that a hard-wrapped paragraph (a line
+    that does not end a sentence, followed by one that starts in lower case) is joined."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    blocks: list[Block] = []
+    joinable = False
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line:
+            joinable = False
+            continue
+        bullet = re.match(r"^[-*•·]\s+", line)
+        if bullet:
+            blocks.append(Block(line[bullet.end() :], LIST_ITEM))
+        elif joinable and line[0].islower():
+            blocks[-1] = Block(blocks[-1].text + " " + line, blocks[-1].kind)
+        else:
+            blocks.append(Block(line))
+        joinable = not _SENTENCE_END.search(line)
+    return blocks
+
+
+def clean_text(text: str) -> Cleaned:
+    """Clean a body that arrives as plain text, like a scraped feed body."""
+    return clean_blocks(text_blocks(text))

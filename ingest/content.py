@@ -1,0 +1,491 @@
+"""Finding an article's main content in a page, by structure rather than by site.
+
+1. Remove what is never article text (scripts, forms, navigation, asides, hidden nodes) and
+   nodes whose class or id says they are comments, sharing, related links, ads and the like,
+   unless they hold most of the page's text (a `<body class="has-sidebar">` stays).
+2. Score containers by the paragraphs they hold (length, commas), parent and grandparent,
+   weighted by tag and class/id hints, discounted by link density; take the best, with the
+   siblings that score close to it (an article split around an ad).
+3. Walk the chosen nodes in order and emit blocks: paragraphs (also bare text runs in
+   `<div>`s), headings, list items, block quotes, preformatted text and tables.
+
+Most of the work runs inside the Lexbor parser (CSS matching, node removal, text
+extraction); Python touches only paragraphs, candidates and the chosen subtree.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterator
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from ingest.blocks import HEADING, LIST_ITEM, PARAGRAPH, PREFORMATTED, QUOTE, TABLE, Block
+
+NEVER_CONTENT = [
+    "script",
+    "style",
+    "noscript",
+    "iframe",
+    "svg",
+    "template",
+    "button",
+    "select",
+    "textarea",
+    "input",
+    "nav",
+    "aside",
+    "footer",
+    "object",
+    "embed",
+    "canvas",
+    "dialog",
+    "menu",
+    "link",
+    "meta",
+    "figcaption",
+    "video",
+    "audio",
+    "map",
+]
+NEVER_CONTENT_SELECTOR = ", ".join(NEVER_CONTENT)
+NEGATIVE_HINTS = [
+    "comment",
+    "share",
+    "sharing",
+    "social",
+    "related",
+    "recommend",
+    "newsletter",
+    "subscri",
+    "promo",
+    "advert",
+    "sponsor",
+    "sidebar",
+    "widget",
+    "popup",
+    "modal",
+    "cookie",
+    "banner",
+    "breadcrumb",
+    "pagination",
+    "outbrain",
+    "taboola",
+    "disqus",
+    "toolbar",
+    "caption",
+    "signup",
+    "sign-up",
+    "most-popular",
+    "mostpopular",
+    "trending",
+    "read-more",
+    "readmore",
+    "more-stories",
+    "author-bio",
+    "authorbio",
+    "byline",
+    "dateline",
+    "tag-list",
+    "taglist",
+    "skip-link",
+    "visually-hidden",
+    "sr-only",
+    "screen-reader",
+    "print-only",
+    "copyright",
+]
+HIDDEN = [
+    "[hidden]",
+    '[style*="display:none" i]',
+    '[style*="display: none" i]',
+    '[aria-hidden="true"]',
+]
+HIDDEN_SELECTOR = ", ".join(HIDDEN)
+PROTECTED = {"html", "body", "main", "article"}
+MAYBE_CONTENT = re.compile(r"article|body|content|main|story|entry|column|post-?text", re.I)
+
+POSITIVE_CLASS = re.compile(
+    r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|prose", re.I
+)
+NEGATIVE_CLASS = re.compile(
+    r"combx|comment|com-|contact|foot|footer|footnote|masthead|media|meta|outbrain|promo|"
+    r"related|scroll|shoutbox|sidebar|sponsor|shopping|tags|tool|widget|nav|menu|teaser|card",
+    re.I,
+)
+TAG_WEIGHT = {
+    "div": 5,
+    "article": 10,
+    "main": 5,
+    "section": 3,
+    "pre": 3,
+    "td": 3,
+    "blockquote": 3,
+    "form": -3,
+    "ol": -3,
+    "ul": -3,
+    "dl": -3,
+    "dd": -3,
+    "dt": -3,
+    "li": -3,
+    "address": -3,
+    "h1": -5,
+    "h2": -5,
+    "h3": -5,
+    "h4": -5,
+    "h5": -5,
+    "h6": -5,
+    "th": -5,
+    "header": -5,
+}
+MIN_PARAGRAPH = 25
+LEAF_DIV = (
+    "div:not(:has(div, p, ul, ol, dl, table, section, article, h1, h2, h3, h4, h5, h6, "
+    "blockquote, pre, li))"
+)
+
+BLOCK_TAGS = {
+    "p",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "blockquote",
+    "pre",
+    "table",
+    "dd",
+    "dt",
+    "address",
+}
+CONTAINER_TAGS = {
+    "div",
+    "section",
+    "article",
+    "main",
+    "ul",
+    "ol",
+    "dl",
+    "header",
+    "figure",
+    "center",
+    "tbody",
+    "thead",
+    "tr",
+    "td",
+    "th",
+    "details",
+    "summary",
+    "body",
+    "hgroup",
+    "picture",
+}
+BLOCKISH_INSIDE = "p, div, li, h2, h3, h4, ul, ol, table, blockquote, section"
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _text_length(node: LexborNode) -> int:
+    return len(_clean(node.text(deep=True)))
+
+
+def _link_density(node: LexborNode, length: int | None = None) -> float:
+    total = _text_length(node) if length is None else length
+    if not total:
+        return 0.0
+    links = sum(len(_clean(a.text(deep=True))) for a in node.css("a"))
+    return min(1.0, links / total)
+
+
+def _class_weight(node: LexborNode) -> int:
+    weight = 0
+    attrs = node.attributes
+    for name in ("class", "id"):
+        value = attrs.get(name)
+        if value:
+            if NEGATIVE_CLASS.search(value):
+                weight -= 25
+            if POSITIVE_CLASS.search(value):
+                weight += 25
+    return weight
+
+
+def _negative_nodes(body: LexborNode) -> list[LexborNode]:
+    """Nodes whose class or id contains a negative hint.
+
+    A CSS selector per hint makes Lexbor test every element against ~100 substring
+    selectors, and a regex alternation per element is no faster; so the distinct class/id
+    strings of the page are joined into one text and each hint is found with `str.find`.
+    """
+    groups: dict[str, list[LexborNode]] = {}
+    for node in body.css("[class], [id]"):
+        attrs = node.attributes
+        key = f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
+        groups.setdefault(key, []).append(node)
+    keys = list(groups)
+    text = "\n".join(keys)
+    starts = [0]
+    for key in keys[:-1]:
+        starts.append(starts[-1] + len(key) + 1)
+    hit: set[int] = set()
+    for hint in NEGATIVE_HINTS:
+        position = text.find(hint)
+        while position != -1:
+            index = bisect_right(starts, position) - 1
+            hit.add(index)
+            position = text.find(hint, starts[index] + len(keys[index]) + 1)
+    return [node for index in sorted(hit) for node in groups[keys[index]]]
+
+
+def remove_boilerplate_nodes(tree: LexborHTMLParser, body: LexborNode) -> None:
+    for node in tree.css(NEVER_CONTENT_SELECTOR):
+        node.remove()  # detach: descendants stay valid objects
+    total = _text_length(body) or 1
+    for node in [*_negative_nodes(body), *body.css(HIDDEN_SELECTOR), *body.css("form")]:
+        if node.tag in PROTECTED or node.parent is None:
+            continue
+        attrs = node.attributes
+        if node.tag != "form" and MAYBE_CONTENT.search(f"{attrs.get('class')} {attrs.get('id')}"):
+            continue  # "article share-bar" is unclear; "box article modal" is the article
+        if _text_length(node) > 0.4 * total:
+            continue  # a wrapper of most of the page, whatever its class says
+        node.remove()  # detach: descendants stay valid objects
+
+
+def _candidates(body: LexborNode) -> dict[int, tuple[LexborNode, float]]:
+    scores: dict[int, tuple[LexborNode, float]] = {}
+
+    def add(node: LexborNode | None, points: float) -> None:
+        if node is None or node.tag in (None, "html", "-document"):
+            return
+        key = node.mem_id
+        if key not in scores:
+            scores[key] = (node, TAG_WEIGHT.get(node.tag or "", 0) + _class_weight(node))
+        held, score = scores[key]
+        scores[key] = (held, score + points)
+
+    def points_for(text: str) -> float:
+        commas = text.count(",") + text.count("،") + text.count("，") + text.count("、")
+        return 1 + commas + min(len(text) // 100, 3)
+
+    def credit(holder: LexborNode | None, text: str) -> None:
+        points = points_for(text)
+        add(holder, points)
+        add(holder.parent if holder is not None else None, points / 2)
+
+    for paragraph in body.css("p, pre, td"):
+        text = _clean(paragraph.text(deep=True))
+        if len(text) >= MIN_PARAGRAPH:
+            credit(paragraph.parent, text)
+    # Text straight inside a <div> (no <p>): a leaf <div> is a paragraph itself; a <div>
+    # mixing text runs with <br> and blocks holds paragraphs, so it is the container.
+    leaves = {node.mem_id for node in body.css(LEAF_DIV)}
+    for div in body.css("div, section, article"):
+        direct = _clean(div.text(deep=False))
+        if len(direct) < MIN_PARAGRAPH:
+            continue
+        if div.mem_id in leaves:
+            credit(div.parent, _clean(div.text(deep=True)))
+        else:
+            credit(div, direct)
+    return scores
+
+
+def main_nodes(body: LexborNode) -> list[LexborNode]:
+    """The node (and close-scoring siblings) that hold the article's text, in order; plus
+    the other parts of the same template (an article body split into several containers
+    with the same tag and class around ads or embeds)."""
+    scores = _candidates(body)
+    if not scores:
+        return [body]
+    ranked = sorted(scores.values(), key=lambda item: item[1], reverse=True)[:8]
+    best, best_score = max(
+        ((node, score * (1 - _link_density(node))) for node, score in ranked),
+        key=lambda item: item[1],
+    )
+    with_siblings = _with_siblings(best, best_score, scores)
+    parts = _same_template(body, best)
+    if len(parts) < 2:
+        return with_siblings
+    threshold = max(10.0, best_score * 0.1)
+    chosen: list[LexborNode] = []
+    for part in parts:
+        if part.mem_id == best.mem_id:
+            chosen.extend(with_siblings)
+        else:
+            scored = scores.get(part.mem_id)
+            if scored is not None and scored[1] * (1 - _link_density(part)) >= threshold:
+                chosen.append(part)
+    return chosen
+
+
+def _same_template(body: LexborNode, best: LexborNode) -> list[LexborNode]:
+    """Nodes with exactly the best node's tag and class, in document order."""
+    cls = best.attributes.get("class")
+    if not cls or best.tag not in ("div", "section", "article"):
+        return [best]
+    escaped = cls.replace("\\", "\\\\").replace('"', '\\"')
+    return list(body.css(f'{best.tag}[class="{escaped}"]'))
+
+
+def _with_siblings(
+    best: LexborNode, best_score: float, scores: dict[int, tuple[LexborNode, float]]
+) -> list[LexborNode]:
+    parent = best.parent
+    if parent is None:
+        return [best]
+    threshold = max(10.0, best_score * 0.2)
+    chosen: list[LexborNode] = []
+    for sibling in parent.iter():
+        if sibling.mem_id == best.mem_id:
+            chosen.append(sibling)
+            continue
+        scored = scores.get(sibling.mem_id)
+        if scored is not None and scored[1] * (1 - _link_density(sibling)) >= threshold:
+            chosen.append(sibling)
+        elif sibling.tag == "p":
+            text = _clean(sibling.text(deep=True))
+            density = _link_density(sibling, len(text))
+            if (len(text) > 80 and density < 0.25) or (
+                0 < len(text) <= 80 and density == 0 and re.search(r"[.!?]\W*$", text)
+            ):
+                chosen.append(sibling)
+    return chosen
+
+
+def _heading_level(tag: str) -> int:
+    return int(tag[1]) if len(tag) == 2 and tag[0] == "h" and tag[1].isdigit() else 0
+
+
+def _table_block(table: LexborNode) -> Block:
+    rows = []
+    for row in table.css("tr"):
+        cells = [_clean(cell.text(deep=True)) for cell in row.css("th, td")]
+        cells = [c for c in cells if c]
+        if cells:
+            rows.append(" | ".join(cells))
+    text = "\n".join(rows)
+    return Block(text, TABLE, table.html or "", _link_density(table, len(text)))
+
+
+def _element_block(node: LexborNode) -> Block | None:
+    tag = node.tag or ""
+    if tag == "table":
+        return _table_block(node)
+    if tag == "pre":
+        text = node.text(deep=True).strip("\n")
+        return Block(text, PREFORMATTED, node.html or "") if text.strip() else None
+    text = _clean(node.text(deep=True))
+    if not text:
+        return None
+    kind = {"li": LIST_ITEM, "blockquote": QUOTE, "dd": LIST_ITEM, "dt": LIST_ITEM}.get(tag)
+    if _heading_level(tag):
+        kind = HEADING
+    return Block(text, kind or PARAGRAPH, node.html or "", _link_density(node, len(text)))
+
+
+class _Run:
+    """Inline content between blocks (text in a `<div>`, say), gathered into a paragraph."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.html: list[str] = []
+        self.link_chars = 0
+
+    def add(self, text: str, html: str, link: bool = False) -> None:
+        self.parts.append(text)
+        self.html.append(html)
+        if link:
+            self.link_chars += len(_clean(text))
+
+    def flush(self) -> Iterator[Block]:
+        text = _clean("".join(self.parts))
+        if text:
+            html = "<p>" + "".join(self.html) + "</p>"
+            yield Block(text, PARAGRAPH, html, min(1.0, self.link_chars / len(text)))
+        self.parts, self.html, self.link_chars = [], [], 0
+
+
+def _is_table_for_layout(table: LexborNode) -> bool:
+    return table.css_first("table, p, div, h2, h3, ul") is not None
+
+
+def iter_blocks(node: LexborNode) -> Iterator[Block]:
+    """The blocks of `node`'s subtree, in document order."""
+    run = _Run()
+    for child in node.iter(include_text=True):
+        tag = child.tag
+        if tag == "-text":
+            text = child.text(deep=False)
+            run.add(text, _escape(text))
+            continue
+        if tag == "br":
+            if run.parts and run.parts[-1] == "\n":  # <br><br>: a paragraph break
+                yield from run.flush()
+            else:
+                run.add("\n", "<br>")
+            continue
+        if tag in ("-comment", None):
+            continue
+        if tag in BLOCK_TAGS and not (tag == "table" and _is_table_for_layout(child)):
+            yield from run.flush()
+            if (
+                tag in ("blockquote", "li")
+                and child.css_first("p, li, div") is not None
+                and _text_length(child) > 400
+            ):
+                yield from iter_blocks(child)  # a long quote or item: keep its paragraphs
+            else:
+                block = _element_block(child)
+                if block is not None:
+                    yield block
+        elif (
+            tag in CONTAINER_TAGS
+            or tag == "table"
+            or (
+                tag in ("span", "a", "font", "b", "strong", "i", "em")
+                and child.css_first(BLOCKISH_INSIDE) is not None
+            )
+        ):
+            yield from run.flush()
+            yield from iter_blocks(child)
+        else:
+            text = child.text(deep=True)
+            if text:
+                run.add(text, child.html or "", link=tag == "a")
+    yield from run.flush()
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def extract_blocks(tree: LexborHTMLParser) -> list[Block]:
+    body = tree.body
+    if body is None:
+        return []
+    remove_boilerplate_nodes(tree, body)
+    blocks: list[Block] = []
+    for node in main_nodes(body):
+        if node.tag in BLOCK_TAGS and node.tag != "table":
+            block = _element_block(node)
+            if block is not None:
+                blocks.append(block)
+        else:
+            blocks.extend(iter_blocks(node))
+    return blocks
+
+
+def paragraph_blocks(tree: LexborHTMLParser) -> list[Block]:
+    """Every paragraph of the page, no structure: the fallback for pathological markup."""
+    blocks = []
+    for node in tree.css("p"):
+        text = _clean(node.text(deep=True))
+        if text:
+            blocks.append(Block(text, PARAGRAPH, f"<p>{_escape(text)}</p>"))
+    return blocks

@@ -1,0 +1,106 @@
+"""Article extraction: a page's HTML in, its metadata and clean main text out.
+
+    from ingest.extract import extract_article
+    article = extract_article(html_bytes_or_text, url="https://example.com/story")
+    article.title, article.published, article.text, article.removed
+
+Decoding (`ingest.charset`) -> parsing (Lexbor) -> metadata (`ingest.metadata`) -> main
+content blocks (`ingest.content`) -> cleaning (`ingest.clean`) -> sanitised HTML.
+Broken HTML never raises: the worst page gives an empty text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from selectolax.lexbor import LexborHTMLParser
+
+from ingest.blocks import HEADING, LIST_ITEM, Block, Removed
+from ingest.charset import decode_html
+from ingest.clean import DUPLICATE, clean_blocks, normalise
+from ingest.content import extract_blocks, paragraph_blocks
+from ingest.language import guess_language
+from ingest.metadata import extract_metadata
+from ingest.sanitize import sanitise_html
+
+__all__ = ["Article", "decode_html", "extract_article"]
+
+
+@dataclass(frozen=True)
+class Article:
+    title: str | None
+    author: str | None
+    published: datetime | None
+    """UTC."""
+    language: str | None
+    canonical_url: str | None
+    site_name: str | None
+    lead_image: str | None
+    text: str
+    """The clean main text: blocks separated by a blank line, list items one per line."""
+    html: str
+    """The clean body as sanitised HTML."""
+    removed: tuple[Removed, ...]
+    """Each block that cleaning dropped, with its reason."""
+
+    @property
+    def word_count(self) -> int:
+        return len(self.text.split())
+
+
+def extract_article(
+    html: str | bytes, url: str | None = None, content_type: str | None = None
+) -> Article:
+    tree = LexborHTMLParser(decode_html(html, content_type))
+    meta = extract_metadata(tree, url)
+    try:
+        blocks = extract_blocks(tree)
+    except RecursionError:  # absurdly deep markup: fall back to its paragraphs
+        blocks = paragraph_blocks(tree)
+    blocks, title_removed = _without_title(blocks, meta.title)
+    cleaned = clean_blocks(blocks)
+    return Article(
+        title=meta.title,
+        author=meta.author,
+        published=meta.published,
+        language=meta.language or guess_language(cleaned.text),
+        canonical_url=meta.canonical_url,
+        site_name=meta.site_name,
+        lead_image=meta.lead_image,
+        text=cleaned.text,
+        html=render_html(cleaned.blocks),
+        removed=title_removed + cleaned.removed,
+    )
+
+
+def _without_title(
+    blocks: list[Block], title: str | None
+) -> tuple[list[Block], tuple[Removed, ...]]:
+    """The article's title is metadata, not body: drop a heading that repeats it."""
+    if not title:
+        return blocks, ()
+    key = normalise(title)
+    for i, block in enumerate(blocks[:5]):
+        if block.kind == HEADING and normalise(block.text) == key:
+            return blocks[:i] + blocks[i + 1 :], (Removed(DUPLICATE, block.text),)
+    return blocks, ()
+
+
+def render_html(blocks: tuple[Block, ...] | list[Block]) -> str:
+    parts: list[str] = []
+    in_list = False
+    for block in blocks:
+        if block.kind == LIST_ITEM and not in_list:
+            parts.append("<ul>")
+        elif block.kind != LIST_ITEM and in_list:
+            parts.append("</ul>")
+        in_list = block.kind == LIST_ITEM
+        parts.append(block.html or f"<p>{_escape(block.text)}</p>")
+    if in_list:
+        parts.append("</ul>")
+    return sanitise_html("\n".join(parts))
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
