@@ -82,10 +82,15 @@ def load_pages() -> list[Page]:
     return pages
 
 
-def run(extract: Callable[[Page], str], pages: list[Page]) -> tuple[list[str], float]:
-    started = time.perf_counter()
-    outputs = [extract(page) for page in pages]
-    return outputs, time.perf_counter() - started
+def run(extract: Callable[[Page], str], pages: list[Page], repeat: int) -> tuple[list[str], float]:
+    """Outputs, and the fastest of `repeat` passes (the machine's noise only adds time)."""
+    best = float("inf")
+    outputs: list[str] = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        outputs = [extract(page) for page in pages]
+        best = min(best, time.perf_counter() - started)
+    return outputs, best
 
 
 def ours(page: Page) -> str:
@@ -115,6 +120,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--worst", type=int, default=0, help="list our N weakest pages")
     parser.add_argument("--only-ours", action="store_true", help="skip trafilatura (faster)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed passes; the best counts")
     args = parser.parse_args()
     pages = load_pages()
     extractors: dict[str, Callable[[Page], str]] = {"feed-ingest": ours}
@@ -128,11 +134,11 @@ def main() -> None:
     results = {}
     for name, extract in extractors.items():
         extract(pages[0])  # warm up imports and caches
-        outputs, seconds = run(extract, pages)
+        outputs, seconds = run(extract, pages, args.repeat)
         results[name] = (score(pages, outputs), len(pages) / seconds, outputs)
 
     base = results.get("trafilatura", (None, None))[1]
-    print(f"{len(pages)} pages from {DATA}")
+    print(f"{len(pages)} pages from {DATA}; pages/s from the best of {args.repeat} passes")
     print(
         f"{'extractor':<18} {'precision':>9} {'recall':>7} {'F1':>6} {'accuracy':>8} "
         f"{'pages/s':>8} {'vs trafilatura':>15}"

@@ -30,31 +30,6 @@ from ingest.blocks import HEADING, LIST_ITEM, PARAGRAPH, TABLE, Block, Removed, 
 
 DUPLICATE, RELATED, BOILERPLATE = "duplicate", "related-links", "boilerplate"
 
-_FOLD = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201a": "'",
-        "\u201b": "'",
-        "\u2032": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u201e": '"',
-        "\u201f": '"',
-        "\u2033": '"',
-        "\u00ab": '"',
-        "\u00bb": '"',
-        "\u2010": "-",
-        "\u2011": "-",
-        "\u2012": "-",
-        "\u2013": "-",
-        "\u2014": "-",
-        "\u2015": "-",
-        "\u2212": "-",
-        "\u00a0": " ",
-        "\u2026": "...",
-    }
-)
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SENTENCE_END = re.compile(r"[.!?;:。！？…\"')\]»”’]\s*$")
 
@@ -109,7 +84,8 @@ def normalise(text: str) -> str:
     if "&" in text:
         text = html.unescape(text)
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text).translate(_FOLD)
+        text = unicodedata.normalize("NFKC", text)
+    # Words only: quotes, dashes and other punctuation fall away with the spacing.
     return " ".join(_WORD.findall(text.casefold()))
 
 
@@ -152,12 +128,11 @@ def find_duplicates(features: Sequence[_Features]) -> dict[int, str]:
         if not any(j in removed and not is_short(j) for j in (i - 1, i + 1)):
             del removed[i]
     # Containment: a teaser inside a later full paragraph, or a fragment of an earlier one.
+    # Keys are distinct by now, so a key found twice in all of them joined is inside another.
     long_keys = [(i, f.key) for i, f in enumerate(features) if i not in removed and not is_short(i)]
+    joined = "\n".join(key for _, key in long_keys)
     for i, key in long_keys:
-        if any(
-            i != j and j not in removed and len(other) > len(key) and key in other
-            for j, other in long_keys
-        ):
+        if joined.find(key, joined.find(key) + 1) != -1:
             removed[i] = DUPLICATE
     return removed
 

@@ -183,6 +183,11 @@ CONTAINER_TAGS = {
     "hgroup",
     "picture",
 }
+BLOCK_SELECTOR = "p, h1, h2, h3, h4, h5, h6, li, blockquote, pre, table, dd, dt, address, " + (
+    LEAF_DIV
+)
+COVERED = 0.8
+CAN_HOLD_BLOCKS = {"blockquote", "li", "table", "dd", "dt", "address"}
 BLOCKISH_INSIDE = "p, div, li, h2, h3, h4, ul, ol, table, blockquote, section"
 
 
@@ -242,22 +247,26 @@ def _negative_nodes(body: LexborNode) -> list[LexborNode]:
     return [node for index in sorted(hit) for node in groups[keys[index]]]
 
 
-def remove_boilerplate_nodes(tree: LexborHTMLParser, body: LexborNode) -> None:
-    for node in tree.css(NEVER_CONTENT_SELECTOR):
-        node.remove()  # detach: descendants stay valid objects
-    total = _text_length(body) or 1
-    for node in [*_negative_nodes(body), *body.css(HIDDEN_SELECTOR), *body.css("form")]:
-        if node.tag in PROTECTED or node.parent is None:
+def prune(root: LexborNode) -> None:
+    """Detach what is never article text from the chosen subtree: scripts, forms and
+    navigation, hidden nodes, and nodes whose class or id says they are sharing widgets,
+    related links, ads and the like, unless that node holds most of the text."""
+    for node in root.css(NEVER_CONTENT_SELECTOR):
+        node.remove()  # detach, not destroy: descendants stay valid objects
+    total = len(root.text(deep=True)) or 1
+    for node in [*_negative_nodes(root), *root.css(HIDDEN_SELECTOR)]:
+        if node.parent is None or node.mem_id == root.mem_id:
             continue
         attrs = node.attributes
-        if node.tag != "form" and MAYBE_CONTENT.search(f"{attrs.get('class')} {attrs.get('id')}"):
+        if MAYBE_CONTENT.search(f"{attrs.get('class')} {attrs.get('id')}"):
             continue  # "article share-bar" is unclear; "box article modal" is the article
-        if _text_length(node) > 0.4 * total:
-            continue  # a wrapper of most of the page, whatever its class says
-        node.remove()  # detach: descendants stay valid objects
+        if len(node.text(deep=True)) > 0.5 * total:
+            continue  # a wrapper of most of the text, whatever its class says
+        node.remove()
 
 
 def _candidates(body: LexborNode) -> dict[int, tuple[LexborNode, float]]:
+    """Scores of the nodes that hold paragraphs."""
     scores: dict[int, tuple[LexborNode, float]] = {}
 
     def add(node: LexborNode | None, points: float) -> None:
@@ -279,15 +288,15 @@ def _candidates(body: LexborNode) -> dict[int, tuple[LexborNode, float]]:
         add(holder.parent if holder is not None else None, points / 2)
 
     for paragraph in body.css("p, pre, td"):
-        text = _clean(paragraph.text(deep=True))
-        if len(text) >= MIN_PARAGRAPH:
+        text = paragraph.text(deep=True)
+        if len(text) >= MIN_PARAGRAPH and len(text := _clean(text)) >= MIN_PARAGRAPH:
             credit(paragraph.parent, text)
     # Text straight inside a <div> (no <p>): a leaf <div> is a paragraph itself; a <div>
     # mixing text runs with <br> and blocks holds paragraphs, so it is the container.
     leaves = {node.mem_id for node in body.css(LEAF_DIV)}
     for div in body.css("div, section, article"):
-        direct = _clean(div.text(deep=False))
-        if len(direct) < MIN_PARAGRAPH:
+        direct = div.text(deep=False)
+        if len(direct) < MIN_PARAGRAPH or len(direct := _clean(direct)) < MIN_PARAGRAPH:
             continue
         if div.mem_id in leaves:
             credit(div.parent, _clean(div.text(deep=True)))
@@ -303,11 +312,7 @@ def main_nodes(body: LexborNode) -> list[LexborNode]:
     scores = _candidates(body)
     if not scores:
         return [body]
-    ranked = sorted(scores.values(), key=lambda item: item[1], reverse=True)[:8]
-    best, best_score = max(
-        ((node, score * (1 - _link_density(node))) for node, score in ranked),
-        key=lambda item: item[1],
-    )
+    best, best_score = _best_candidate(scores)
     with_siblings = _with_siblings(best, best_score, scores)
     parts = _same_template(body, best)
     if len(parts) < 2:
@@ -322,6 +327,23 @@ def main_nodes(body: LexborNode) -> list[LexborNode]:
             if scored is not None and scored[1] * (1 - _link_density(part)) >= threshold:
                 chosen.append(part)
     return chosen
+
+
+def _best_candidate(
+    scores: dict[int, tuple[LexborNode, float]],
+) -> tuple[LexborNode, float]:
+    """The highest score once discounted by link density. Link density is costly on big
+    nodes, so candidates are taken best first and the search stops as soon as no
+    undiscounted score can beat the best discounted one."""
+    best: tuple[LexborNode, float] | None = None
+    for node, score in sorted(scores.values(), key=lambda item: item[1], reverse=True)[:5]:
+        if best is not None and score <= best[1]:
+            break
+        adjusted = score * (1 - _link_density(node))
+        if best is None or adjusted > best[1]:
+            best = (node, adjusted)
+    assert best is not None
+    return best
 
 
 def _same_template(body: LexborNode, best: LexborNode) -> list[LexborNode]:
@@ -411,8 +433,14 @@ class _Run:
         self.parts, self.html, self.link_chars = [], [], 0
 
 
+def _has_descendant(node: LexborNode, selector: str) -> bool:
+    """Whether a node below `node` matches (Lexbor's node.css() also matches the node itself)."""
+    own = node.mem_id
+    return any(match.mem_id != own for match in node.css(selector))
+
+
 def _is_table_for_layout(table: LexborNode) -> bool:
-    return table.css_first("table, p, div, h2, h3, ul") is not None
+    return _has_descendant(table, "table, p, div, h2, h3, ul")
 
 
 def iter_blocks(node: LexborNode) -> Iterator[Block]:
@@ -436,7 +464,7 @@ def iter_blocks(node: LexborNode) -> Iterator[Block]:
             yield from run.flush()
             if (
                 tag in ("blockquote", "li")
-                and child.css_first("p, li, div") is not None
+                and _has_descendant(child, "p, li, div")
                 and _text_length(child) > 400
             ):
                 yield from iter_blocks(child)  # a long quote or item: keep its paragraphs
@@ -465,19 +493,66 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def selected_blocks(root: LexborNode) -> list[Block]:
+    """The blocks of `root`'s subtree, found by one CSS query (the fast path, for content
+    without bare text runs): block elements and leaf `<div>`s, in document order, skipping
+    those inside a block already taken."""
+    blocks: list[Block] = []
+    root_id = root.mem_id
+    container: int | None = None  # the last block taken that may hold other blocks
+    for node in root.css(BLOCK_SELECTOR):
+        tag = node.tag
+        if container is not None and _inside(node, container, root_id):
+            continue
+        container = None
+        if tag == "table" and _is_table_for_layout(node):
+            continue  # its cells' paragraphs come next
+        if (
+            tag in ("blockquote", "li")
+            and _text_length(node) > 400
+            and _has_descendant(node, "p, li, div")
+        ):
+            continue  # a long quote or item: keep its own paragraphs
+        block = _element_block(node)
+        if block is not None:
+            blocks.append(block)
+        if tag in CAN_HOLD_BLOCKS:
+            container = node.mem_id
+    return blocks
+
+
+def _inside(node: LexborNode, ancestor_id: int, stop_id: int) -> bool:
+    parent = node.parent
+    while parent is not None and parent.mem_id != stop_id:
+        if parent.mem_id == ancestor_id:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _node_blocks(node: LexborNode) -> list[Block]:
+    """Selected blocks when they hold the node's text; walked blocks when text sits outside
+    block elements (bare text runs between `<br>`s, text in `<span>`s ...)."""
+    selected = selected_blocks(node)
+    covered = sum(len(block.text) for block in selected)
+    if covered >= COVERED * _text_length(node):
+        return selected
+    return list(iter_blocks(node))
+
+
 def extract_blocks(tree: LexborHTMLParser) -> list[Block]:
     body = tree.body
     if body is None:
         return []
-    remove_boilerplate_nodes(tree, body)
     blocks: list[Block] = []
     for node in main_nodes(body):
+        prune(node)
         if node.tag in BLOCK_TAGS and node.tag != "table":
             block = _element_block(node)
             if block is not None:
                 blocks.append(block)
         else:
-            blocks.extend(iter_blocks(node))
+            blocks.extend(_node_blocks(node))
     return blocks
 
 
