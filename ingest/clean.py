@@ -31,7 +31,13 @@ from ingest.blocks import HEADING, LIST_ITEM, PARAGRAPH, TABLE, Block, Removed, 
 DUPLICATE, RELATED, BOILERPLATE = "duplicate", "related-links", "boilerplate"
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-_SENTENCE_END = re.compile(r"[.!?;:。！？…\"')\]»”’]\s*$")
+_SENTENCE_END = frozenset(".!?;:。！？…\"')]»”’")
+
+
+def ends_sentence(text: str) -> bool:
+    """Ends like a sentence (or a quote or parenthesis closing one)."""
+    return text.rstrip()[-1:] in _SENTENCE_END
+
 
 # Labels that introduce lists of other stories, in several languages. One signal among
 # several: a label only counts when it is short and unpunctuated, and the lines after it
@@ -60,10 +66,35 @@ INLINE_RELATED = re.compile(
 BOILERPLATE_LINE = re.compile(
     r"\b(?:sign up|subscribe|newsletter|unsubscribe|share (?:this|on|via)|follow us|"
     r"cookies?|advertisement|advertising|sponsored|click here|tap here|all rights reserved|"
-    r"copyright|©|download (?:our|the) app|get the app|log ?in to|create an account|"
+    r"copyright|download (?:our|the) app|get the app|log ?in to|create an account|"
     r"already a subscriber|support (?:our|independent) journalism|skip (?:to|advert)|"
-    r"abonnez-vous|newsletter abonnieren|suscríbete|iscriviti|assine)\b",
+    r"abonnez-vous|newsletter abonnieren|suscríbete|iscriviti|assine)\b|©",
     re.I,
+)
+# Cheap substring test before the regex (most short blocks mention none of these).
+_BOILERPLATE_HINTS = (
+    "sign",
+    "subscri",
+    "newsletter",
+    "share",
+    "follow",
+    "cookie",
+    "advert",
+    "sponsor",
+    "click",
+    "tap here",
+    "rights",
+    "copyright",
+    "©",
+    " app",
+    "log",
+    "account",
+    "journalism",
+    "skip",
+    "abonn",
+    "suscr",
+    "iscriv",
+    "assine",
 )
 BOILERPLATE_MAX_WORDS = 25
 HEADLINE_WORDS = (2, 22)
@@ -105,7 +136,7 @@ class _Features:
         shaped = (
             block.kind in (PARAGRAPH, LIST_ITEM, HEADING)
             and HEADLINE_WORDS[0] <= len(words) <= HEADLINE_WORDS[1]
-            and not _SENTENCE_END.search(block.text)
+            and not ends_sentence(block.text)
         )
         return cls(key, words, shaped)
 
@@ -196,7 +227,8 @@ def find_boilerplate(
         for i, block in enumerate(blocks)
         if i not in skip
         and len(features[i].words) <= BOILERPLATE_MAX_WORDS
-        and BOILERPLATE_LINE.search(block.text)
+        and any(hint in (low := block.text.casefold()) for hint in _BOILERPLATE_HINTS)
+        and BOILERPLATE_LINE.search(low)
     }
 
 
@@ -231,7 +263,7 @@ def text_blocks(text: str) -> list[Block]:
             blocks[-1] = Block(blocks[-1].text + " " + line, blocks[-1].kind)
         else:
             blocks.append(Block(line))
-        joinable = not _SENTENCE_END.search(line)
+        joinable = not ends_sentence(line)
     return blocks
 
 

@@ -18,10 +18,12 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterator
+from functools import lru_cache
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ingest.blocks import HEADING, LIST_ITEM, PARAGRAPH, PREFORMATTED, QUOTE, TABLE, Block
+from ingest.clean import ends_sentence
 
 NEVER_CONTENT = [
     "script",
@@ -140,6 +142,9 @@ TAG_WEIGHT = {
     "header": -5,
 }
 MIN_PARAGRAPH = 25
+BLOCKS_IN_DIV = (
+    "div, p, ul, ol, dl, table, section, article, h1, h2, h3, h4, h5, h6, blockquote, pre, li"
+)
 LEAF_DIV = (
     "div:not(:has(div, p, ul, ol, dl, table, section, article, h1, h2, h3, h4, h5, h6, "
     "blockquote, pre, li))"
@@ -187,6 +192,9 @@ BLOCK_SELECTOR = "p, h1, h2, h3, h4, h5, h6, li, blockquote, pre, table, dd, dt,
     LEAF_DIV
 )
 COVERED = 0.8
+BLOCK_KINDS = {"li": LIST_ITEM, "dd": LIST_ITEM, "dt": LIST_ITEM, "blockquote": QUOTE} | {
+    f"h{level}": HEADING for level in range(1, 7)
+}
 CAN_HOLD_BLOCKS = {"blockquote", "li", "table", "dd", "dt", "address"}
 BLOCKISH_INSIDE = "p, div, li, h2, h3, h4, ul, ol, table, blockquote, section"
 
@@ -203,15 +211,21 @@ def _link_density(node: LexborNode, length: int | None = None) -> float:
     total = _text_length(node) if length is None else length
     if not total:
         return 0.0
-    links = sum(len(_clean(a.text(deep=True))) for a in node.css("a"))
+    links = sum(len(a.text(deep=True).strip()) for a in node.css("a"))
     return min(1.0, links / total)
 
 
 def _class_weight(node: LexborNode) -> int:
-    weight = 0
     attrs = node.attributes
-    for name in ("class", "id"):
-        value = attrs.get(name)
+    return _hint_weight(attrs.get("class"), attrs.get("id"))
+
+
+@lru_cache(maxsize=4096)
+def _hint_weight(*values: str | None) -> int:
+    """-25 per negative hint, +25 per positive hint in a class or id (cached: pages of one
+    site repeat the same class names)."""
+    weight = 0
+    for value in values:
         if value:
             if NEGATIVE_CLASS.search(value):
                 weight -= 25
@@ -288,18 +302,17 @@ def _candidates(body: LexborNode) -> dict[int, tuple[LexborNode, float]]:
         add(holder.parent if holder is not None else None, points / 2)
 
     for paragraph in body.css("p, pre, td"):
-        text = paragraph.text(deep=True)
-        if len(text) >= MIN_PARAGRAPH and len(text := _clean(text)) >= MIN_PARAGRAPH:
+        text = paragraph.text(deep=True).strip()
+        if len(text) >= MIN_PARAGRAPH:
             credit(paragraph.parent, text)
     # Text straight inside a <div> (no <p>): a leaf <div> is a paragraph itself; a <div>
     # mixing text runs with <br> and blocks holds paragraphs, so it is the container.
-    leaves = {node.mem_id for node in body.css(LEAF_DIV)}
     for div in body.css("div, section, article"):
-        direct = div.text(deep=False)
+        direct = div.text(deep=False).strip()
         if len(direct) < MIN_PARAGRAPH or len(direct := _clean(direct)) < MIN_PARAGRAPH:
             continue
-        if div.mem_id in leaves:
-            credit(div.parent, _clean(div.text(deep=True)))
+        if div.tag == "div" and not _has_descendant(div, BLOCKS_IN_DIV):
+            credit(div.parent, div.text(deep=True).strip())
         else:
             credit(div, direct)
     return scores
@@ -374,14 +387,10 @@ def _with_siblings(
             text = _clean(sibling.text(deep=True))
             density = _link_density(sibling, len(text))
             if (len(text) > 80 and density < 0.25) or (
-                0 < len(text) <= 80 and density == 0 and re.search(r"[.!?]\W*$", text)
+                0 < len(text) <= 80 and density == 0 and ends_sentence(text)
             ):
                 chosen.append(sibling)
     return chosen
-
-
-def _heading_level(tag: str) -> int:
-    return int(tag[1]) if len(tag) == 2 and tag[0] == "h" and tag[1].isdigit() else 0
 
 
 def _table_block(table: LexborNode) -> Block:
@@ -405,10 +414,8 @@ def _element_block(node: LexborNode) -> Block | None:
     text = _clean(node.text(deep=True))
     if not text:
         return None
-    kind = {"li": LIST_ITEM, "blockquote": QUOTE, "dd": LIST_ITEM, "dt": LIST_ITEM}.get(tag)
-    if _heading_level(tag):
-        kind = HEADING
-    return Block(text, kind or PARAGRAPH, node.html or "", _link_density(node, len(text)))
+    kind = BLOCK_KINDS.get(tag, PARAGRAPH)
+    return Block(text, kind, node.html or "", _link_density(node, len(text)))
 
 
 class _Run:

@@ -38,7 +38,7 @@ _SCRIPTS = [
 
 
 def guess_language(text: str) -> str | None:
-    sample = text[:3000]
+    sample = text[:1500]
     letters = max(1, sum(ch.isalpha() for ch in sample))
     for pattern, lang in _SCRIPTS:
         if len(pattern.findall(sample)) / letters > 0.3:
