@@ -415,7 +415,8 @@ def _element_block(node: LexborNode) -> Block | None:
     if not text:
         return None
     kind = BLOCK_KINDS.get(tag, PARAGRAPH)
-    return Block(text, kind, node.html or "", _link_density(node, len(text)))
+    html = f"<p>{node.inner_html}</p>" if tag == "div" else node.html
+    return Block(text, kind, html or "", _link_density(node, len(text)))
 
 
 class _Run:
@@ -520,6 +521,9 @@ def selected_blocks(root: LexborNode) -> list[Block]:
             and _has_descendant(node, "p, li, div")
         ):
             continue  # a long quote or item: keep its own paragraphs
+        if tag == "div" and node.css_first("br") is not None:
+            blocks.extend(iter_blocks(node))  # paragraphs separated by <br><br>
+            continue
         block = _element_block(node)
         if block is not None:
             blocks.append(block)

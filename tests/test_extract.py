@@ -1,0 +1,118 @@
+"""Article extraction: golden pages, metadata, sanitised HTML, decoding, broken input."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from ingest.clean import DUPLICATE, RELATED
+from ingest.extract import Article, extract_article
+
+GOLDEN = Path(__file__).parent / "golden" / "extract"
+URL = "https://news.example/2026/11/story"
+
+
+def golden(name: str) -> Article:
+    return extract_article((GOLDEN / f"{name}.html").read_bytes(), URL)
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in GOLDEN.glob("*.html")))
+def test_golden(name: str) -> None:
+    expected = (GOLDEN / f"{name}.expected.txt").read_text(encoding="utf-8").strip()
+    assert golden(name).text == expected
+
+
+def test_a_body_captured_twice_in_different_containers_keeps_one_copy() -> None:
+    article = golden("double-body")
+    assert article.text.count("The harbour tunnel opened") == 1
+    assert "You may also like" not in article.text
+    assert "bakery" not in article.text
+    assert [r.reason for r in article.removed].count(DUPLICATE) == 4
+
+
+def test_related_headlines_without_a_telling_class_are_removed() -> None:
+    article = golden("related-without-class")
+    assert "cycle lanes" not in article.text
+    assert {r.reason for r in article.removed} == {RELATED}
+
+
+def test_metadata_from_the_page_declarations() -> None:
+    article = golden("double-body")
+    assert article.title == "Harbour tunnel opens after six years"
+    assert article.author == "Ana Ruiz"
+    assert article.published == datetime(2026, 11, 20, 7, 30, tzinfo=UTC)
+    assert article.canonical_url == "https://news.example/2026/11/harbour-tunnel"
+    assert article.site_name == "City News"
+    assert article.language == "en"
+    other = golden("structure")
+    assert (other.author, other.language) == ("Jonas Weber", "de-DE")
+    assert other.published == datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
+
+
+def test_metadata_falls_back_to_the_visible_page() -> None:
+    page = (
+        "<html><head><title>Fallback title - Site</title></head><body>"
+        '<article><time datetime="2026-03-04">4 March</time>'
+        '<a rel="author" href="/who">Lee Chan</a>'
+        "<p>Der Bürgermeister sagte, dass die Stadt die neue Brücke nicht vor dem Sommer "
+        "eröffnen wird, weil die Prüfung der Statik länger dauert als geplant war.</p>"
+        "<p>Die Arbeiten an den Zufahrten sind nach Angaben der Stadt dagegen fast "
+        "abgeschlossen, und auch die Beleuchtung ist bereits installiert worden.</p>"
+        "</article></body></html>"
+    )
+    article = extract_article(page)
+    assert article.title == "Fallback title"
+    assert article.published == datetime(2026, 3, 4, tzinfo=UTC)
+    assert article.author == "Lee Chan"
+    assert article.language == "de"  # guessed from the text: nothing was declared
+
+
+def test_the_html_is_sanitised() -> None:
+    html = golden("structure").html
+    for bad in ("<script", "onclick", "javascript:", "<iframe", "<form", "<input", "<style"):
+        assert bad not in html
+    assert "<ul>" in html and "<blockquote>" in html and "<table>" in html
+    assert "<h2>Die wichtigsten Maßnahmen</h2>" in html
+
+
+def test_lists_tables_and_quotes_are_kept_in_the_text() -> None:
+    text = golden("structure").text
+    assert "- Parks werden nachts mit Regenwasser bewässert." in text
+    assert "2025 | 33,9" in text
+    assert "„Jeder Liter" in text
+
+
+@pytest.mark.parametrize(
+    ("raw", "content_type"),
+    [
+        ('<meta charset="windows-1252"><p>Caf\xe9 cr\xe8me au caf\xe9 du coin.</p>', None),
+        ("<p>Caf\xe9 cr\xe8me au caf\xe9 du coin.</p>", "text/html; charset=iso-8859-1"),
+    ],
+)
+def test_bytes_are_decoded_with_the_declared_charset(raw: str, content_type: str | None) -> None:
+    article = extract_article(raw.encode("cp1252"), content_type=content_type)
+    assert "Café crème" in article.text
+
+
+def test_a_wrong_declared_charset_falls_back_to_what_decodes() -> None:
+    page = '<meta charset="iso-8859-1"><p>Grüße aus Köln, sagte die Bürgermeisterin.</p>'
+    assert "Grüße aus Köln" in extract_article(page.encode("utf-8")).text
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        b"",
+        b"\x00\xff\xfe garbage \x81",
+        b"<html><body><p>unclosed <b>bold <i>italic <div>div in p",
+        b"<" * 10_000,
+        b"<div>" * 5_000 + b"<p>deep text that is long enough to be a paragraph, surely</p>",
+        b"<table>" * 5000,
+        "<p>\u202e\ufeff\U0001f600 emoji and bidi marks</p>".encode(),
+    ],
+)
+def test_broken_html_never_raises(page: bytes) -> None:
+    article = extract_article(page)
+    assert isinstance(article.text, str)
