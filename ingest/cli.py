@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import fields
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import Engine
 
+from ingest import opml
 from ingest.config import ConfigError, Settings, field_type, load_settings
+from ingest.daemon import Daemon, DaemonAlreadyRunningError, sqlite_daemon_lock
+from ingest.extract import extract_article
+from ingest.extractor_pool import ExtractorPool
+from ingest.intake import take_in
+from ingest.pipeline import PendingEntry, Pipeline, RunStats
 from storage import feeds as feed_store
+from storage.articles import stored_pages
 from storage.engine import create_store_engine
+from storage.models import utcnow
+from storage.reports import clusters, copies_of, store_stats
 from storage.schema import SchemaMismatch, check_schema, current_revision, head_revision, upgrade
 from storage.search import search_articles
 
@@ -171,6 +185,219 @@ def search(words: str, limit: int) -> None:
     table = Table("title", "URL", "published")
     for hit in hits:
         table.add_row(hit.title or "(untitled)", hit.url, _when(hit.published_at))
+    print_table(table)
+
+
+@feeds.command("import")
+@click.argument("opml_file", type=click.Path(exists=True, dir_okay=False))
+def feeds_import(opml_file: str) -> None:
+    """Subscribe to every feed of an OPML file."""
+    try:
+        urls = opml.feed_urls(Path(opml_file).read_bytes())
+    except opml.OpmlError as exc:
+        raise click.ClickException(str(exc)) from None
+    engine = open_store()
+    with engine.begin() as conn:
+        feed_store.add_feeds(conn, urls, poll_interval=_settings().default_poll_interval)
+    engine.dispose()
+    click.echo(f"{len(urls)} feed(s) subscribed from {opml_file}.")
+
+
+@feeds.command("export")
+def feeds_export() -> None:
+    """Print the subscriptions as OPML."""
+    engine = open_store()
+    with engine.connect().execution_options(read_only=True) as conn:
+        rows = feed_store.list_feeds(conn)
+    engine.dispose()
+    click.echo(opml.export([(f.url, f.title) for f in rows]), nl=False)
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+
+
+@main.command()
+@click.option("--feeds", "feed_urls", multiple=True, help="Feed URL to process (repeatable).")
+@click.option(
+    "--opml",
+    "opml_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Process (and subscribe to) the feeds of an OPML file.",
+)
+@click.option(
+    "--urls",
+    "urls_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A file of article URLs, one per line, to ingest directly.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log one line per fetch.")
+def backfill(
+    feed_urls: tuple[str, ...], opml_file: str | None, urls_file: str | None, verbose: bool
+) -> None:
+    """Process feeds now, ignoring schedules (default: every subscribed feed)."""
+    _configure_logging(verbose)
+    settings = _settings()
+    engine = open_store()
+    wanted = list(feed_urls)
+    if opml_file:
+        wanted += opml.feed_urls(Path(opml_file).read_bytes())
+    page_urls = []
+    if urls_file:
+        page_urls = [u.strip() for u in Path(urls_file).read_text().splitlines() if u.strip()]
+    with engine.begin() as conn:
+        if wanted:
+            feed_store.add_feeds(conn, wanted, poll_interval=settings.default_poll_interval)
+        ids = feed_store.feed_ids(conn, wanted or None) if wanted or not page_urls else []
+    stats = asyncio.run(run_backfill(settings, engine, ids, page_urls))
+    engine.dispose()
+    _print_summary(stats)
+    if stats.counts["feeds"] - stats.counts["feeds failed"] <= 0 and not stats.counts["pages"]:
+        raise click.ClickException("nothing could be fetched")
+
+
+async def run_backfill(
+    settings: Settings, engine: Engine, feed_ids: list[int], page_urls: list[str]
+) -> RunStats:
+    extractors = ExtractorPool(settings.extract_workers, settings.extract_timeout)
+    try:
+        async with Pipeline(settings, engine, extractors) as pipeline:
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=False,
+            ) as progress:
+                task = progress.add_task("feeds", total=len(feed_ids) + len(page_urls))
+
+                async def one_feed(feed_id: int) -> None:
+                    await pipeline.process_feed(feed_id)
+                    progress.update(task, advance=1, description=_progress_line(pipeline.stats))
+
+                async def one_page(url: str) -> None:
+                    await pipeline.ingest_entry(PendingEntry(0, None, url))
+                    progress.update(task, advance=1, description=_progress_line(pipeline.stats))
+
+                await asyncio.gather(*map(one_feed, feed_ids), *map(one_page, page_urls))
+            return pipeline.stats
+    finally:
+        extractors.close()
+
+
+def _progress_line(stats: RunStats) -> str:
+    c = stats.counts
+    return (
+        f"feeds {c['feeds']} entries {c['entries']} new {c['new']} duplicates "
+        f"{c['duplicates']} errors {c['errors']} ({stats.rate:.1f} articles/s)"
+    )
+
+
+def _print_summary(stats: RunStats) -> None:
+    table = Table("", "count", title="backfill")
+    for name in (
+        "feeds",
+        "feeds failed",
+        "entries",
+        "pages",
+        "new",
+        "updated",
+        "duplicates",
+        "known pages",
+        "shared fetches",
+        "errors",
+    ):
+        table.add_row(name, str(stats.counts[name]))
+    print_table(table)
+    for error in stats.errors[:20]:
+        click.echo(f"error: {error}", err=True)
+    if len(stats.errors) > 20:
+        click.echo(f"... and {len(stats.errors) - 20} more errors", err=True)
+
+
+@main.command()
+@click.option("--ticks", type=int, default=None, help="Stop after this many ticks (testing).")
+@click.option("-v/-q", "--verbose/--quiet", default=True, help="Log one line per fetch.")
+def run(ticks: int | None, verbose: bool) -> None:
+    """Run the worker: check due feeds on schedule until SIGTERM/SIGINT."""
+    _configure_logging(verbose)
+    settings = _settings()
+    engine = open_store()
+    try:
+        lock = sqlite_daemon_lock(engine)
+    except DaemonAlreadyRunningError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        asyncio.run(Daemon(settings, engine).run(max_ticks=ticks))
+    finally:
+        if lock is not None:
+            lock.close()
+        engine.dispose()
+
+
+@main.command()
+@click.option(
+    "--since",
+    type=click.DateTime(),
+    default=None,
+    help="Only articles first seen on or after this date (UTC).",
+)
+def reprocess(since: datetime | None) -> None:
+    """Re-run extraction, cleaning and dedup on the stored raw HTML, without refetching."""
+    engine = open_store()
+    when = since.replace(tzinfo=UTC) if since is not None else None
+    done = failed = 0
+    with engine.connect().execution_options(read_only=True) as conn:
+        rows = list(stored_pages(conn, when))
+    for article_id, url, raw in rows:
+        try:
+            article = extract_article(raw, url)
+        except Exception as exc:  # noqa: BLE001 - one bad page must not stop the rest
+            failed += 1
+            click.echo(f"error: article {article_id}: {exc}", err=True)
+            continue
+        with engine.begin() as conn:
+            take_in(conn, url, article, utcnow(), raw_html=raw)
+        done += 1
+    engine.dispose()
+    click.echo(f"Reprocessed {done} article(s); {failed} failed.")
+
+
+@main.command()
+def stats() -> None:
+    """Feeds, articles, duplicates, removed blocks by reason, fetch errors by kind."""
+    engine = open_store()
+    with engine.connect().execution_options(read_only=True) as conn:
+        summary = store_stats(conn)
+    engine.dispose()
+    table = Table("", "", "count")
+    for section, values in summary.items():
+        for name, count in sorted(values.items()):
+            table.add_row(section, str(name), str(count))
+    print_table(table)
+
+
+@main.command()
+@click.argument("article_id", type=int, required=False)
+def duplicates(article_id: int | None) -> None:
+    """List clusters of copies, or the copies of one article."""
+    engine = open_store()
+    with engine.connect().execution_options(read_only=True) as conn:
+        if article_id is None:
+            table = Table("id", "copies", "title", "URL")
+            for root, n in clusters(conn):
+                table.add_row(str(root.id), str(n), root.title or "", root.url)
+        else:
+            table = Table("id", "copy of", "title", "URL")
+            for copy in copies_of(conn, article_id):
+                table.add_row(
+                    str(copy.id), str(copy.duplicate_of or "-"), copy.title or "", copy.url
+                )
+    engine.dispose()
     print_table(table)
 
 

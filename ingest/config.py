@@ -64,6 +64,18 @@ class Settings:
     max_poll_interval: int = _setting(
         24 * 60 * 60, "Longest time between two checks of one feed, in seconds."
     )
+    tick_interval: int = _setting(30, "How often `ingest run` looks for due feeds, in seconds.")
+    claim_batch: int = _setting(20, "Feeds one worker claims per tick.")
+    lease_seconds: int = _setting(
+        900, "How long a claimed feed stays leased; a dead worker's lease expires after it."
+    )
+    extract_workers: int = _setting(2, "Processes that extract articles from pages.")
+    extract_timeout: float = _setting(
+        20.0, "Longest extraction of one page, in seconds, before it is abandoned."
+    )
+    grace_period: float = _setting(
+        30.0, "On SIGTERM/SIGINT, how long in-flight work may take to finish, in seconds."
+    )
     max_backoff: int = _setting(
         24 * 60 * 60, "Longest wait after repeated errors before a feed is retried, in seconds."
     )

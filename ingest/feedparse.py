@@ -103,8 +103,13 @@ def _unique(entries: Iterable[FeedEntry]) -> tuple[FeedEntry, ...]:
     return tuple(seen.values())
 
 
+def strip_doctype(content: bytes) -> bytes:
+    """The document without its type declaration (and so without any internal DTD subset)."""
+    return _DOCTYPE.sub(b"", content[:65536], count=1) + content[65536:]
+
+
 def _parse_xml_feed(content: bytes, url: str, content_type: str | None) -> ParsedFeed:
-    safe = _DOCTYPE.sub(b"", content[:65536], count=1) + content[65536:]
+    safe = strip_doctype(content)
     # No Content-Location: feedparser would resolve guids against it, and a guid is an
     # identity to keep as written. Links are resolved against the feed's URL below.
     headers = {"content-type": _xml_content_type(content, content_type)}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, Table, case, delete, insert
+from sqlalchemy import Connection, Table, case, delete, insert, select
 
 from storage.models import Article, ArticleUrl, RemovedBlock
 from storage.upsert import insert_for, upsert
@@ -120,3 +121,14 @@ def add_article_urls(conn: Connection, article_id: int, urls: list[str], seen_at
     """Remember more URLs of an article; a URL already known keeps its article."""
     rows = [{"url": u, "article_id": article_id, "first_seen_at": seen_at} for u in urls]
     upsert(conn, ArticleUrl.__table__, rows, key=["url"])  # type: ignore[arg-type]
+
+
+def stored_pages(conn: Connection, since: datetime | None = None) -> Iterator[tuple[int, str, str]]:
+    """(id, canonical URL, raw HTML) of the articles whose page was kept."""
+    query = select(Article.id, Article.canonical_url, Article.raw_html).where(
+        Article.raw_html.is_not(None)
+    )
+    if since is not None:
+        query = query.where(Article.first_seen_at >= since)
+    for row in conn.execute(query.order_by(Article.id)):
+        yield row.id, row.canonical_url, decompress_html(row.raw_html)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Table, case, delete, exists, select, update
+from sqlalchemy import Connection, Table, case, delete, exists, or_, select, update
 
 from ingest.schedule import FeedState
 from storage.entries import EntryRecord, upsert_entries
@@ -90,3 +91,49 @@ def save_feed_check(conn: Connection, check: FeedCheck) -> None:
         [EntryRecord(check.feed_id, e.guid, e.link, e.title, e.published) for e in check.entries],
     )
     log_fetches(conn, [check.fetch])
+
+
+def claim_due_feeds(
+    conn: Connection, owner: str, now: datetime, lease_seconds: int, limit: int
+) -> list[int]:
+    """Lease up to `limit` feeds that are due and not leased (or whose lease expired).
+
+    On PostgreSQL the due rows are locked with FOR UPDATE SKIP LOCKED, so workers claiming
+    at the same moment take different feeds; SQLite has a single writer anyway.
+    """
+    due = (
+        select(FEEDS.c.id)
+        .where(
+            FEEDS.c.disabled.is_(False),
+            FEEDS.c.next_check_at <= now,
+            or_(FEEDS.c.lease_expires_at.is_(None), FEEDS.c.lease_expires_at < now),
+        )
+        .order_by(FEEDS.c.next_check_at)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    claimed = conn.execute(
+        update(FEEDS)
+        .where(FEEDS.c.id.in_(due.scalar_subquery()))
+        .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds))
+        .returning(FEEDS.c.id)
+    )
+    return sorted(int(feed_id) for feed_id in claimed.scalars())
+
+
+def release_leases(conn: Connection, owner: str, feed_ids: Iterable[int] | None = None) -> None:
+    query = update(FEEDS).where(FEEDS.c.lease_owner == owner)
+    if feed_ids is not None:
+        query = query.where(FEEDS.c.id.in_(list(feed_ids)))
+    conn.execute(query.values(lease_owner=None, lease_expires_at=None))
+
+
+def feed_ids(conn: Connection, urls: Iterable[str] | None = None) -> list[int]:
+    """Ids of the given feeds (all enabled feeds when `urls` is None)."""
+    query = select(FEEDS.c.id).order_by(FEEDS.c.id)
+    if urls is None:
+        query = query.where(FEEDS.c.disabled.is_(False))
+    else:
+        query = query.where(FEEDS.c.url.in_(list(urls)))
+    return [int(i) for i in conn.execute(query).scalars()]

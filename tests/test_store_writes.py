@@ -32,7 +32,7 @@ def article(url: str = "https://example.com/a", at: datetime = T0, **kw: object)
         "seen_at": at,
         "title": "A title",
         "text": "Some body text.",
-        "content_hash": "h1",
+        "content_hash": "h:" + url,
     }
     values.update(kw)
     return ArticleRecord(**values)  # type: ignore[arg-type]

@@ -1,0 +1,141 @@
+"""`ingest run`: the long-running worker.
+
+APScheduler drives a tick that claims the feeds that are due (a batch at a time, under a
+lease) and runs the pipeline on them. Several workers may share one PostgreSQL database:
+claims use row locks and leases that expire if a worker dies. On SQLite one daemon per file:
+a second one is refused.
+
+SIGTERM/SIGINT: stop claiming, let the tick in flight finish within the grace period, release
+the leases, stop. Every write is its own transaction, so a kill at any moment leaves the store
+consistent, and entries not yet turned into articles are picked up by the next check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+import signal
+import socket
+import uuid
+from pathlib import Path
+from typing import IO
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import Engine
+
+from ingest.config import Settings
+from ingest.extractor_pool import ExtractorPool
+from ingest.pipeline import Pipeline
+from storage.feeds import claim_due_feeds, release_leases
+from storage.models import utcnow
+
+log = logging.getLogger("ingest")
+
+
+class DaemonAlreadyRunningError(RuntimeError):
+    pass
+
+
+def sqlite_daemon_lock(engine: Engine) -> IO[str] | None:
+    """Hold an exclusive lock beside an SQLite store for the daemon's lifetime."""
+    if engine.dialect.name != "sqlite" or not engine.url.database:
+        return None
+    path = Path(engine.url.database).expanduser().resolve()
+    handle = open(f"{path}.daemon.lock", "a+", encoding="utf-8")  # noqa: SIM115 - held open
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise DaemonAlreadyRunningError(
+            f"another `ingest run` ({holder}) is already working on {path}: one daemon per "
+            "SQLite file (use PostgreSQL to run several workers)"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
+    handle.flush()
+    return handle
+
+
+class Daemon:
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.stopping = asyncio.Event()
+        self.ticks = 0
+        self.current: asyncio.Task[None] | None = None
+
+    async def tick(self, pipeline: Pipeline) -> None:
+        if self.stopping.is_set():
+            return
+        self.current = asyncio.current_task()
+        try:
+            with self.engine.begin() as conn:
+                claimed = claim_due_feeds(
+                    conn,
+                    self.owner,
+                    utcnow(),
+                    self.settings.lease_seconds,
+                    self.settings.claim_batch,
+                )
+            if claimed:
+                try:
+                    await pipeline.process_feeds(claimed)
+                finally:
+                    with self.engine.begin() as conn:
+                        release_leases(conn, self.owner, claimed)
+            self.ticks += 1
+        finally:
+            self.current = None
+
+    async def run(self, max_ticks: int | None = None) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stopping.set)
+        extractors = ExtractorPool(self.settings.extract_workers, self.settings.extract_timeout)
+        try:
+            async with Pipeline(self.settings, self.engine, extractors) as pipeline:
+                scheduler = AsyncIOScheduler(event_loop=loop)
+                scheduler.add_job(
+                    self.tick,
+                    "interval",
+                    args=[pipeline],
+                    seconds=self.settings.tick_interval,
+                    next_run_time=utcnow(),
+                    max_instances=1,
+                    coalesce=True,
+                    misfire_grace_time=None,
+                )
+                scheduler.start()
+                log.info("worker %s started", self.owner)
+                while not self.stopping.is_set():
+                    if max_ticks is not None and self.ticks >= max_ticks:
+                        break
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.stopping.wait(), 0.2)
+                scheduler.shutdown(wait=False)  # no more claims
+                self.stopping.set()
+                await self._finish_in_flight()
+        finally:
+            with self.engine.begin() as conn:
+                release_leases(conn, self.owner)
+            extractors.close()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+            log.info("worker %s stopped after %s ticks", self.owner, self.ticks)
+
+    async def _finish_in_flight(self) -> None:
+        task = self.current
+        if task is None or task.done():
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(task), self.settings.grace_period)
+        except TimeoutError:
+            log.warning("in-flight work did not finish within the grace period: cancelled")
+            task.cancel()

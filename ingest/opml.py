@@ -1,0 +1,34 @@
+"""OPML subscription lists in and out."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from xml.sax.saxutils import quoteattr
+
+from ingest.feedparse import strip_doctype
+
+
+class OpmlError(ValueError):
+    pass
+
+
+def feed_urls(document: bytes) -> list[str]:
+    """The `xmlUrl` of every outline, in order, each once (DTDs are never expanded)."""
+    try:
+        root = ET.fromstring(strip_doctype(document))
+    except ET.ParseError as exc:
+        raise OpmlError(f"not a readable OPML file: {exc}") from None
+    urls = [o.get("xmlUrl", "").strip() for o in root.iter("outline")]
+    return list(dict.fromkeys(u for u in urls if u))
+
+
+def export(feeds: list[tuple[str, str | None]]) -> str:
+    outlines = "\n".join(
+        f'    <outline type="rss" text={quoteattr(title or url)} xmlUrl={quoteattr(url)}/>'
+        for url, title in feeds
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<opml version="2.0">\n'
+        "  <head><title>feed-ingest subscriptions</title></head>\n"
+        f"  <body>\n{outlines}\n  </body>\n</opml>\n"
+    )

@@ -1,0 +1,205 @@
+"""The pipeline for a batch of feeds: fetch -> parse -> (page) fetch -> extract -> clean ->
+dedup -> store, with every failure recorded and the rest going on.
+
+Each page is fetched once per article: an entry whose URL (in any spelling) is already an
+article is linked to it without a request, and two entries naming the same page in one run
+share one fetch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, select, update
+
+from ingest.charset import decode_html
+from ingest.config import Settings
+from ingest.extractor_pool import ExtractionError, ExtractorPool
+from ingest.feedcheck import check_feed
+from ingest.fetch import Fetcher, FetchError
+from ingest.intake import NEAR_DUPLICATE, NEW, SAME_TEXT, UPDATED, take_in
+from ingest.pages import PageFetcher
+from ingest.schedule import Policy
+from ingest.urls import canonical_url, normalise_url
+from storage.dedup import article_for_urls
+from storage.feeds import load_feed_state, save_feed_check
+from storage.fetches import FetchRecord, log_fetches
+from storage.models import Entry, utcnow
+
+log = logging.getLogger("ingest")
+
+
+@dataclass
+class RunStats:
+    counts: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+
+    def error(self, message: str) -> None:
+        self.counts["errors"] += 1
+        self.errors.append(message)
+
+    @property
+    def rate(self) -> float:
+        """Articles stored (new or copies) per second so far."""
+        stored = self.counts[NEW] + self.counts["duplicates"]
+        return stored / max(1e-9, time.monotonic() - self.started)
+
+
+@dataclass(frozen=True)
+class PendingEntry:
+    id: int
+    feed_id: int | None
+    link: str
+
+
+class Pipeline:
+    """Shared by all the work of one process; use within `async with`."""
+
+    def __init__(self, settings: Settings, engine: Engine, extractors: ExtractorPool) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.extractors = extractors
+        self.policy = Policy.from_settings(settings)
+        self.fetcher = Fetcher(settings)
+        self.pages = PageFetcher(self.fetcher)
+        self.inflight: dict[str, asyncio.Future[int | None]] = {}
+        self.page_slots = asyncio.Semaphore(settings.max_connections)
+        self.stats = RunStats()
+
+    async def __aenter__(self) -> Pipeline:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.fetcher.aclose()
+
+    async def process_feeds(self, feed_ids: Sequence[int]) -> None:
+        await asyncio.gather(*(self.process_feed(feed_id) for feed_id in feed_ids))
+
+    async def process_feed(self, feed_id: int) -> None:
+        with self.engine.connect().execution_options(read_only=True) as conn:
+            state = load_feed_state(conn, feed_id)
+        check = await check_feed(self.fetcher, feed_id, state, self.policy)
+        with self.engine.begin() as conn:
+            save_feed_check(conn, check)
+        self.stats.counts["feeds"] += 1
+        log.info(
+            "fetch feed=%s status=%s bytes=%s ms=%.0f error=%s",
+            state.url,
+            check.fetch.status,
+            check.fetch.bytes,
+            check.fetch.duration_ms,
+            check.fetch.error or "-",
+        )
+        if check.fetch.error:
+            self.stats.error(f"{state.url}: {check.fetch.error}")
+            self.stats.counts["feeds failed"] += 1
+        self.stats.counts["entries"] += len(check.entries)
+        await self.ingest_entries(self.pending_entries(feed_id))
+
+    def pending_entries(self, feed_id: int | None = None) -> list[PendingEntry]:
+        """Entries with a link that have not become an article yet."""
+        query = select(Entry.id, Entry.feed_id, Entry.link).where(
+            Entry.article_id.is_(None), Entry.link.is_not(None)
+        )
+        if feed_id is not None:
+            query = query.where(Entry.feed_id == feed_id)
+        with self.engine.connect().execution_options(read_only=True) as conn:
+            return [PendingEntry(r.id, r.feed_id, r.link) for r in conn.execute(query)]
+
+    async def ingest_entries(self, entries: Sequence[PendingEntry]) -> None:
+        await asyncio.gather(*(self.ingest_entry(entry) for entry in entries))
+
+    async def ingest_entry(self, entry: PendingEntry) -> None:
+        spellings = list(
+            dict.fromkeys([entry.link, normalise_url(entry.link), canonical_url(entry.link)])
+        )
+        with self.engine.connect().execution_options(read_only=True) as conn:
+            article_id = article_for_urls(conn, spellings)
+        if article_id is None:
+            key = canonical_url(entry.link)
+            shared = self.inflight.get(key)
+            if shared is None:
+                shared = asyncio.ensure_future(self._ingest_page(entry))
+                self.inflight[key] = shared
+                shared.add_done_callback(lambda _: self.inflight.pop(key, None))
+            else:
+                self.stats.counts["shared fetches"] += 1
+            article_id = await shared
+        else:
+            self.stats.counts["known pages"] += 1
+        if article_id is not None and entry.feed_id is not None:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(Entry).where(Entry.id == entry.id).values(article_id=article_id)
+                )
+
+    async def _ingest_page(self, entry: PendingEntry) -> int | None:
+        url = entry.link
+        async with self.page_slots:
+            started = time.monotonic()
+            try:
+                response = await self.pages.fetch(url)
+            except FetchError as exc:
+                self._log_page(entry, url, None, 0, started, exc.kind, str(exc))
+                return None
+            if response.status != 200:
+                self._log_page(
+                    entry,
+                    url,
+                    response.status,
+                    len(response.content),
+                    started,
+                    "http",
+                    f"HTTP {response.status}",
+                )
+                return None
+            self._log_page(entry, url, 200, len(response.content), started, None, None)
+            try:
+                article = await self.extractors.extract(
+                    response.content, response.url, response.headers.get("content-type")
+                )
+            except ExtractionError as exc:
+                self.stats.error(f"{url}: {exc}")
+                return None
+        raw = None
+        if self.settings.store_raw_html:
+            raw = decode_html(response.content, response.headers.get("content-type"))
+        with self.engine.begin() as conn:
+            intake = take_in(conn, response.url, article, utcnow(), [url, *response.redirects], raw)
+        self.stats.counts["pages"] += 1
+        if intake.outcome in (SAME_TEXT, NEAR_DUPLICATE):
+            self.stats.counts["duplicates"] += 1
+        elif intake.outcome in (NEW, UPDATED):
+            self.stats.counts[intake.outcome] += 1
+        return intake.article_id
+
+    def _log_page(
+        self,
+        entry: PendingEntry,
+        url: str,
+        status: int | None,
+        size: int,
+        started: float,
+        kind: str | None,
+        error: str | None,
+    ) -> None:
+        duration = (time.monotonic() - started) * 1000
+        record = FetchRecord(url, status, size, duration, entry.feed_id, kind, error)
+        with self.engine.begin() as conn:
+            log_fetches(conn, [record])
+        log.info(
+            "fetch page=%s status=%s bytes=%s ms=%.0f error=%s",
+            url,
+            status,
+            size,
+            duration,
+            error or "-",
+        )
+        if error:
+            self.stats.error(f"{url}: {error}")
