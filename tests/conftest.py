@@ -112,3 +112,9 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine = create_store_engine(database_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def pg_database_url(pg_admin_url: str, pg_template: str) -> str:
+    """URL of a migrated, empty PostgreSQL store (for the tests that need several workers)."""
+    return _new_pg_database(pg_admin_url, pg_template)

@@ -1,0 +1,265 @@
+"""The daemon as users run it: real processes, signals, kill -9, several workers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from ingest.extract import Article, extract_article
+from ingest.extractor_pool import ExtractionError, ExtractorPool
+from storage.engine import create_store_engine
+from storage.feeds import add_feeds
+from storage.models import Article as ArticleRow
+from storage.models import Entry, Feed
+from tests.httpserver import TestServer, respond
+from tests.site import AEB, Site, build_site
+from tests.test_end_to_end import page_hits, settings_env
+
+needs_aeb = pytest.mark.skipif(not AEB.exists(), reason=f"benchmark data not found at {AEB}")
+
+
+def start_worker(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "ingest", "run", "--quiet", *args],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group: kill -9 reaches its helpers too
+    )
+
+
+def finish(worker: subprocess.Popen[str], timeout: float) -> tuple[int, str]:
+    """Wait for the worker's exit; its exit code and what it wrote to stderr."""
+    _, stderr = worker.communicate(timeout=timeout)
+    return worker.returncode, stderr
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.1)
+
+
+def counts(database_url: str) -> dict[str, int]:
+    engine = create_store_engine(database_url)
+    with engine.connect() as conn:
+        result = {
+            "articles": conn.execute(select(func.count()).select_from(ArticleRow)).scalar_one(),
+            "distinct urls": conn.execute(
+                select(func.count(func.distinct(ArticleRow.canonical_url)))
+            ).scalar_one(),
+            "entries": conn.execute(select(func.count()).select_from(Entry)).scalar_one(),
+            "linked": conn.execute(
+                select(func.count()).select_from(Entry).where(Entry.article_id.is_not(None))
+            ).scalar_one(),
+            "leased": conn.execute(
+                select(func.count()).select_from(Feed).where(Feed.lease_owner.is_not(None))
+            ).scalar_one(),
+        }
+    engine.dispose()
+    return result
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    server = TestServer()
+    yield build_site(server)
+    server.close()
+
+
+def subscribe(database_url: str, urls: list[str]) -> None:
+    engine = create_store_engine(database_url)
+    with engine.begin() as conn:
+        add_feeds(conn, urls)
+    engine.dispose()
+
+
+def test_a_second_daemon_on_one_sqlite_file_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    env = {**settings_env(url), "INGEST_TICK_INTERVAL": "60"}
+    subprocess.run(
+        [sys.executable, "-m", "ingest", "db", "upgrade"],
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+    )
+    first = start_worker(env)
+    try:
+        wait_for(
+            lambda: (
+                (tmp_path / "store.db.daemon.lock").exists()
+                and "pid" in (tmp_path / "store.db.daemon.lock").read_text()
+            )
+        )
+        second = subprocess.run(
+            [sys.executable, "-m", "ingest", "run", "--ticks", "1"],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert second.returncode == 1
+        assert "already working on" in second.stderr and "one daemon per SQLite file" in (
+            second.stderr
+        )
+    finally:
+        first.send_signal(signal.SIGTERM)
+        assert finish(first, 30)[0] == 0
+
+
+@needs_aeb
+def test_sigterm_during_work_stops_cleanly_and_a_rerun_finishes(site: Site, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    env = {**settings_env(url), "INGEST_GRACE_PERIOD": "20", "INGEST_MAX_CONNECTIONS": "2"}
+    subprocess.run(
+        [sys.executable, "-m", "ingest", "db", "upgrade"],
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+    )
+    subscribe(url, site.good_feeds)
+    worker = start_worker(env)
+    wait_for(lambda: sum(page_hits(site.server)[p] for p in site.pages) >= 2)
+    worker.send_signal(signal.SIGTERM)
+    code, stderr = finish(worker, 40)
+    assert code == 0, stderr
+    after_stop = counts(url)
+    assert after_stop["leased"] == 0
+    assert after_stop["articles"] == after_stop["distinct urls"]
+    rerun = start_worker(env, "--ticks", "3")
+    assert finish(rerun, 120)[0] == 0
+    final = counts(url)
+    assert final["articles"] == final["distinct urls"] == len(site.pages) + 3
+    assert final["linked"] == final["entries"] - sum(
+        1
+        for items in site.feed_items.values()
+        for _, link, _ in items
+        if any(b in link for b in site.broken_pages)
+    )
+
+
+@needs_aeb
+def test_kill_9_then_restart_ends_like_an_uninterrupted_run(site: Site, tmp_path: Path) -> None:
+    def run_to_completion(url: str, interrupt: bool) -> dict[str, int]:
+        env = {**settings_env(url), "INGEST_LEASE_SECONDS": "2"}
+        subprocess.run(
+            [sys.executable, "-m", "ingest", "db", "upgrade"],
+            env={**os.environ, **env},
+            check=True,
+            capture_output=True,
+        )
+        subscribe(url, site.good_feeds)
+        if interrupt:
+            before = sum(page_hits(site.server).values())
+            worker = start_worker(env)
+            wait_for(lambda: sum(page_hits(site.server).values()) >= before + 10)
+            os.killpg(worker.pid, signal.SIGKILL)
+            finish(worker, 30)
+            time.sleep(2.5)  # the dead worker's leases expire
+        finisher = start_worker(env, "--ticks", "4")
+        code, stderr = finish(finisher, 180)
+        assert code == 0, stderr
+        return counts(url)
+
+    interrupted = run_to_completion(f"sqlite:///{tmp_path / 'killed.db'}", interrupt=True)
+    clean = run_to_completion(f"sqlite:///{tmp_path / 'clean.db'}", interrupt=False)
+    assert interrupted == clean
+    assert clean["articles"] == clean["distinct urls"] == len(site.pages) + 3
+
+
+def test_three_workers_share_one_postgresql(pg_database_url: str) -> None:
+    server = TestServer()
+    try:
+        feed_urls = []
+        for i in range(30):
+            items = [(f"g{i}-{k}", server.url(f"/p/{(i + k) % 20}.html"), "t") for k in range(2)]
+            server.route(f"/f/{i}.xml", respond(200, _rss(items)))
+            feed_urls.append(server.url(f"/f/{i}.xml"))
+        for n in range(20):
+            body = f"<html><body><article><p>{_paragraph(n)}</p></article></body></html>"
+            server.route(f"/p/{n}.html", respond(200, body.encode(), "text/html"))
+        env = {
+            **settings_env(pg_database_url),
+            "INGEST_MIN_POLL_INTERVAL": "3600",
+            "INGEST_DEFAULT_POLL_INTERVAL": "3600",
+            "INGEST_MAX_POLL_INTERVAL": "7200",
+            "INGEST_CLAIM_BATCH": "3",
+        }
+        subscribe(pg_database_url, feed_urls)
+        workers = [start_worker(env, "--ticks", "6") for _ in range(3)]
+        for worker in workers:
+            code, stderr = finish(worker, 120)
+            assert code == 0, stderr
+        hits = page_hits(server)
+        assert all(hits[f"/f/{i}.xml"] == 1 for i in range(30)), hits  # once per due time
+        # A page listed by feeds that two workers process at the same moment may be fetched
+        # by both (fetches are shared within a worker, not across workers); it is stored once.
+        assert all(1 <= hits[f"/p/{n}.html"] <= 3 for n in range(20)), hits
+        final = counts(pg_database_url)
+        assert final["articles"] == final["distinct urls"] == 20
+        assert final["entries"] == final["linked"] == 60
+        assert final["leased"] == 0
+    finally:
+        server.close()
+
+
+def _rss(items: list[tuple[str, str, str]]) -> bytes:
+    from tests.feeds import rss
+
+    return rss(items)
+
+
+def _paragraph(n: int) -> str:
+    words = ["river", "council", "bridge", "budget", "school", "harbour", "train", "market"]
+    return " ".join(f"{words[(n * 7 + i * 3) % 8]}{n}x{i}" for i in range(80)) + "."
+
+
+def crash_or_extract(content: bytes, url: str, content_type: str | None) -> Article:
+    if content == b"crash":
+        os._exit(1)  # as a segfault in the parser would: the process dies
+    return extract_article(content, url, content_type)
+
+
+def test_a_page_that_crashes_or_hangs_the_parser_is_isolated() -> None:
+    good = (
+        b"<html><body><p>" + b"A perfectly ordinary paragraph of text. " * 5 + b"</p></body></html>"
+    )
+    hang = b"<div>" * 80_000  # Lexbor takes many seconds on nesting this deep
+
+    async def go() -> list[str]:
+        pool = ExtractorPool(workers=2, timeout=2.0, job=crash_or_extract)
+        results = []
+        try:
+            for page in (good, b"crash", good, hang, good):
+                try:
+                    article = await pool.extract(page, "https://x.example/", None)
+                    results.append("ok" if "ordinary paragraph" in article.text else "wrong")
+                except ExtractionError as exc:
+                    results.append(str(exc))
+        finally:
+            pool.close()
+        return results
+
+    started = time.monotonic()
+    results = asyncio.run(go())
+    assert results == [
+        "ok",
+        "the extractor process crashed on this page",
+        "ok",
+        "extraction took longer than 2s",
+        "ok",
+    ]
+    assert time.monotonic() - started < 20
