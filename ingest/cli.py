@@ -361,7 +361,14 @@ def reprocess(since: datetime | None) -> None:
             click.echo(f"error: article {article_id}: {exc}", err=True)
             continue
         with engine.begin() as conn:
-            take_in(conn, url, article, utcnow(), raw_html=raw)
+            take_in(
+                conn,
+                url,
+                article,
+                utcnow(),
+                raw_html=raw,
+                site_min_articles=_settings().site_boilerplate_min_articles,
+            )
         done += 1
     engine.dispose()
     click.echo(f"Reprocessed {done} article(s); {failed} failed.")

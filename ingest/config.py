@@ -64,6 +64,9 @@ class Settings:
     max_poll_interval: int = _setting(
         24 * 60 * 60, "Longest time between two checks of one feed, in seconds."
     )
+    site_boilerplate_min_articles: int = _setting(
+        5, "A block found in this many different articles of one host is that host's boilerplate."
+    )
     tick_interval: int = _setting(30, "How often `ingest run` looks for due feeds, in seconds.")
     claim_batch: int = _setting(20, "Feeds one worker claims per tick.")
     lease_seconds: int = _setting(

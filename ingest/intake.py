@@ -24,10 +24,18 @@ from ingest.dedup import (
     is_near_duplicate,
 )
 from ingest.extract import Article
+from ingest.site_boilerplate import SITE_BOILERPLATE, block_keys, strip_blocks
 from ingest.urls import host_of, normalise_url
 from storage.articles import ArticleRecord, RemovedText, add_article_urls, store_article
 from storage.dedup import article_for_urls, article_with_hash, near_candidates, replace_bands
 from storage.models import Article as ArticleRow
+from storage.site_boilerplate import (
+    article_content,
+    articles_with_blocks,
+    frequent_blocks,
+    record_blocks,
+    replace_content,
+)
 
 NEW, UPDATED, UNCHANGED, SAME_TEXT, NEAR_DUPLICATE = (
     "new",
@@ -45,6 +53,25 @@ class Intake:
     duplicate_of: int | None = None
 
 
+def strip_site_boilerplate(
+    conn: Connection, host: str, article_id: int, text: str, canonical: bool, minimum: int
+) -> None:
+    """Count the article's blocks for its host (canonical articles only, so copies of one
+    story count once), then strip every block that has become the host's boilerplate from
+    every article of the host that has it."""
+    keys = block_keys(text)
+    if canonical:
+        record_blocks(conn, host, article_id, keys)
+    frequent = frequent_blocks(conn, host, keys, minimum)
+    if not frequent:
+        return
+    for other in sorted({article_id, *articles_with_blocks(conn, host, frequent)}):
+        old_text, old_html = article_content(conn, other)
+        new_text, new_html, removed = strip_blocks(old_text, old_html, frequent)
+        if removed:
+            replace_content(conn, other, new_text, new_html, SITE_BOILERPLATE, removed)
+
+
 def urls_of(page_url: str, seen: Sequence[str], canonical: str) -> list[str]:
     """Every spelling to remember: as seen, normalised, and the canonical URL."""
     urls = {canonical, page_url, normalise_url(page_url)}
@@ -60,6 +87,7 @@ def take_in(
     seen_at: datetime,
     seen_urls: Sequence[str] = (),
     raw_html: str | None = None,
+    site_min_articles: int = 5,
 ) -> Intake:
     canonical = choose_canonical_url(page_url, article.canonical_url)
     urls = urls_of(page_url, seen_urls, canonical)
@@ -118,6 +146,9 @@ def take_in(
         return Intake(same, SAME_TEXT)
     if stored.created or stored.content_changed:
         replace_bands(conn, stored.id, keys)
+        strip_site_boilerplate(
+            conn, record.host, stored.id, article.text, duplicate_of is None, site_min_articles
+        )
     if stored.created:
         return Intake(stored.id, NEAR_DUPLICATE if duplicate_of else NEW, duplicate_of)
     return Intake(stored.id, UPDATED if stored.content_changed else UNCHANGED)

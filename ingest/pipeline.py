@@ -171,7 +171,15 @@ class Pipeline:
         if self.settings.store_raw_html:
             raw = decode_html(response.content, response.headers.get("content-type"))
         with self.engine.begin() as conn:
-            intake = take_in(conn, response.url, article, utcnow(), [url, *response.redirects], raw)
+            intake = take_in(
+                conn,
+                response.url,
+                article,
+                utcnow(),
+                [url, *response.redirects],
+                raw,
+                self.settings.site_boilerplate_min_articles,
+            )
         self.stats.counts["pages"] += 1
         if intake.outcome in (SAME_TEXT, NEAR_DUPLICATE):
             self.stats.counts["duplicates"] += 1

@@ -154,6 +154,20 @@ class NearDupBand(Base):
     )
 
 
+class HostBlock(Base):
+    """A block (by key) that a canonical article of a host contains: per-host boilerplate
+    is a block that many articles of one host share."""
+
+    __tablename__ = "host_blocks"
+    __table_args__ = (Index("ix_host_blocks_host_block_key", "host", "block_key"),)
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    block_key: Mapped[str] = mapped_column(String(16), primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 class Entry(Base):
     __tablename__ = "entries"
     __table_args__ = (UniqueConstraint("feed_id", "guid"),)

@@ -1,0 +1,68 @@
+"""Counts behind per-host boilerplate: which canonical articles of a host contain a block."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from storage.models import Article, HostBlock, RemovedBlock
+from storage.upsert import upsert
+
+
+def record_blocks(conn: Connection, host: str, article_id: int, keys: Iterable[str]) -> None:
+    """The article's blocks, replacing what it had before (an updated page)."""
+    conn.execute(delete(HostBlock).where(HostBlock.article_id == article_id))
+    rows = [{"host": host, "block_key": key, "article_id": article_id} for key in keys]
+    upsert(conn, HostBlock.__table__, rows, key=["host", "block_key", "article_id"])  # type: ignore[arg-type]
+
+
+def frequent_blocks(conn: Connection, host: str, keys: Iterable[str], minimum: int) -> set[str]:
+    """Which of `keys` appear in at least `minimum` different articles of the host."""
+    keys = list(keys)
+    if not keys:
+        return set()
+    rows = conn.execute(
+        select(HostBlock.block_key)
+        .where(HostBlock.host == host, HostBlock.block_key.in_(keys))
+        .group_by(HostBlock.block_key)
+        .having(func.count() >= minimum)
+    )
+    return set(rows.scalars())
+
+
+def articles_with_blocks(conn: Connection, host: str, keys: Iterable[str]) -> list[int]:
+    rows = conn.execute(
+        select(HostBlock.article_id)
+        .where(HostBlock.host == host, HostBlock.block_key.in_(list(keys)))
+        .distinct()
+    )
+    return sorted(int(i) for i in rows.scalars())
+
+
+def article_content(conn: Connection, article_id: int) -> tuple[str, str]:
+    row = conn.execute(select(Article.text, Article.html).where(Article.id == article_id)).one()
+    return row.text, row.html
+
+
+def replace_content(
+    conn: Connection, article_id: int, text: str, html: str, reason: str, removed: list[str]
+) -> None:
+    """New text and HTML for an article, and the blocks taken out appended to its record."""
+    conn.execute(
+        update(Article)
+        .where(Article.id == article_id)
+        .values(text=text, html=html, word_count=len(text.split()))
+    )
+    start = conn.execute(
+        select(func.coalesce(func.max(RemovedBlock.position), -1)).where(
+            RemovedBlock.article_id == article_id
+        )
+    ).scalar_one()
+    conn.execute(
+        insert(RemovedBlock),
+        [
+            {"article_id": article_id, "position": start + 1 + i, "reason": reason, "text": t}
+            for i, t in enumerate(removed)
+        ],
+    )

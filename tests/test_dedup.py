@@ -1,0 +1,287 @@
+"""Deduplication: the pure decisions, and the store after articles are taken in."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from ingest.dedup import (
+    MIN_NEAR_WORDS,
+    band_keys,
+    choose_canonical_url,
+    content_hash,
+    content_words,
+    fingerprint,
+    is_near_duplicate,
+)
+from ingest.extract import Article
+from ingest.intake import NEAR_DUPLICATE, NEW, SAME_TEXT, UNCHANGED, UPDATED, take_in
+from ingest.site_boilerplate import SITE_BOILERPLATE
+from ingest.urls import canonical_url
+from storage.models import Article as ArticleRow
+from storage.models import ArticleUrl, RemovedBlock
+from tests.test_store_writes import run_together
+
+TRUTH = Path(__file__).resolve().parents[2] / "shared" / "bench" / "aeb" / "ground-truth.json"
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def texts() -> list[str]:
+    """Real article texts: the benchmark's ground truth when present, else made-up ones."""
+    if TRUTH.exists():
+        truth = json.loads(TRUTH.read_text(encoding="utf-8"))
+        return [v["articleBody"] for _, v in sorted(truth.items()) if len(v["articleBody"]) > 2000]
+    rng = random.Random(3)
+    vocabulary = [f"word{i}" for i in range(3000)]
+    return [" ".join(rng.choices(vocabulary, k=400)) + "." for _ in range(40)]
+
+
+TEXTS = texts()
+
+
+def edited(text: str, share: float, seed: int = 1) -> str:
+    rng = random.Random(seed)
+    words = text.split(" ")
+    for i in rng.sample(range(len(words)), max(1, int(len(words) * share))):
+        words[i] = "changed"
+    return " ".join(words)
+
+
+def fp(text: str):  # type: ignore[no-untyped-def]
+    return fingerprint(content_words(text))
+
+
+def article(text: str, title: str = "T", canonical: str | None = None) -> Article:
+    return Article(title, None, None, "en", canonical, None, None, text, f"<p>{text}</p>", ())
+
+
+# The pure decisions.
+
+
+def test_tracking_parameter_variants_share_a_canonical_url() -> None:
+    base = "https://news.example/2026/story-1"
+    variants = [
+        base + "?utm_source=twitter&utm_medium=social",
+        base + "?fbclid=IwAR0abc",
+        base + "#comments",
+        "HTTPS://NEWS.EXAMPLE:443/2026/story-1?gclid=x&mc_cid=y&ref=home",
+        "https://m.news.example/2026/story-1/amp",
+    ]
+    assert {canonical_url(v) for v in variants} == {base}
+
+
+def test_a_declared_canonical_is_trusted_on_the_same_site_only() -> None:
+    page = "https://www.news.example/a/b?utm_source=x"
+    assert choose_canonical_url(page, "https://news.example/story") == "https://news.example/story"
+    assert (
+        choose_canonical_url(page, "https://aggregator.example/s") == "https://www.news.example/a/b"
+    )
+    assert choose_canonical_url(page, "javascript:alert(1)") == "https://www.news.example/a/b"
+
+
+def test_the_content_hash_folds_case_spacing_and_punctuation() -> None:
+    a = content_words("The  Council voted — on “Tuesday”.")
+    b = content_words('the council voted - on "tuesday"')
+    assert content_hash(a) == content_hash(b) is not None
+    assert content_hash([]) is None
+
+
+@pytest.mark.parametrize("text", TEXTS[:20])
+def test_a_copy_with_a_few_words_edited_is_a_near_duplicate(text: str) -> None:
+    assert is_near_duplicate(fp(text), fp(edited(text, 0.02)))
+
+
+@pytest.mark.parametrize("text", TEXTS[:20])
+def test_a_copy_wrapped_in_boilerplate_is_a_near_duplicate(text: str) -> None:
+    wrapped = (
+        "Breaking news from our partners. Sign up for our newsletter today. Follow us.\n"
+        + text
+        + "\nThis article first appeared on a partner site and is republished with permission."
+        " Copyright the publisher, all rights reserved. Share this story with your friends."
+    )
+    assert is_near_duplicate(fp(text), fp(wrapped))
+
+
+@pytest.mark.parametrize("text", TEXTS[:20])
+def test_a_teaser_matches_its_full_text(text: str) -> None:
+    words = text.split(" ")
+    teaser = " ".join(words[: max(MIN_NEAR_WORDS + 10, len(words) // 3)])
+    assert is_near_duplicate(fp(teaser), fp(text))
+    assert set(band_keys(fp(teaser))) & set(band_keys(fp(text)))
+
+
+def test_distinct_articles_are_never_merged() -> None:
+    prints = [fp(t) for t in TEXTS]
+    merged = [
+        (i, j)
+        for i, j in itertools.combinations(range(len(prints)), 2)
+        if is_near_duplicate(prints[i], prints[j])
+    ]
+    assert merged == []
+
+
+def test_unrelated_articles_on_the_same_topic_are_not_merged() -> None:
+    a = (
+        "The central bank raised interest rates by a quarter point on Wednesday, citing "
+        "persistent inflation in services and a tight labour market. "
+    ) * 3 + (
+        "Analysts had expected the move after last month's strong jobs report, and markets "
+        "barely reacted. The bank said further increases were possible if wages keep rising."
+    )
+    b = (
+        "Interest rates will stay high for longer, the central bank's governor told lawmakers "
+        "on Thursday, warning that inflation in services remains stubborn. "
+    ) * 3 + (
+        "Lawmakers pressed him on the housing market, where mortgage costs have doubled. He "
+        "said the bank watches rents closely and would act if inflation expectations rise."
+    )
+    assert not is_near_duplicate(fp(a), fp(b))
+
+
+def test_short_texts_are_matched_only_exactly() -> None:
+    short = "A short notice of twenty words or so, about the library opening hours this week."
+    assert not is_near_duplicate(fp(short), fp(short))
+    assert band_keys(fp(short)) == []
+
+
+def test_fingerprints_survive_the_store_round_trip() -> None:
+    from ingest.dedup import Fingerprint
+
+    original = fp(TEXTS[0])
+    again = Fingerprint.from_bytes(original.to_bytes())
+    assert again.words == original.words and (again.signature == original.signature).all()
+
+
+# The store after intake.
+
+
+def take(engine: Engine, url: str, text: str, at: datetime = T0, **kw: object):  # type: ignore[no-untyped-def]
+    with engine.begin() as conn:
+        return take_in(conn, url, article(text, **kw), at, site_min_articles=3)  # type: ignore[arg-type]
+
+
+def count(engine: Engine, model: type) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(model)).scalar_one())
+
+
+def test_tracking_variants_and_declared_canonical_are_one_article(engine: Engine) -> None:
+    first = take(engine, "https://news.example/s?utm_source=a", TEXTS[0])
+    again = take(engine, "https://news.example/s?fbclid=b", TEXTS[0], T0 + timedelta(1))
+    assert (first.outcome, again.outcome, again.article_id) == (NEW, UNCHANGED, first.article_id)
+    via_canonical = take(
+        engine, "https://news.example/amp/s", TEXTS[0], canonical="https://news.example/s"
+    )
+    assert via_canonical.article_id == first.article_id
+    assert count(engine, ArticleRow) == 1
+
+
+def test_an_exact_copy_under_another_url_is_one_article_with_both_urls(engine: Engine) -> None:
+    first = take(engine, "https://a.example/story", TEXTS[1])
+    copy = take(engine, "https://b.example/reprint", "  " + TEXTS[1].upper() + " ")
+    assert (copy.outcome, copy.article_id) == (SAME_TEXT, first.article_id)
+    assert count(engine, ArticleRow) == 1
+    with engine.connect() as conn:
+        urls = set(conn.execute(select(ArticleUrl.url)).scalars())
+    assert {"https://a.example/story", "https://b.example/reprint"} <= urls
+
+
+def test_near_copies_point_at_the_earliest_of_their_cluster(engine: Engine) -> None:
+    first = take(engine, "https://a.example/1", TEXTS[2])
+    second = take(engine, "https://b.example/2", edited(TEXTS[2], 0.02, 1), T0 + timedelta(1))
+    third = take(engine, "https://c.example/3", edited(TEXTS[2], 0.02, 2), T0 + timedelta(2))
+    assert (second.outcome, second.duplicate_of) == (NEAR_DUPLICATE, first.article_id)
+    assert (third.outcome, third.duplicate_of) == (NEAR_DUPLICATE, first.article_id)
+    other = take(engine, "https://d.example/4", TEXTS[3])
+    assert (other.outcome, other.duplicate_of) == (NEW, None)
+    with engine.connect() as conn:
+        rows = dict(conn.execute(select(ArticleRow.id, ArticleRow.duplicate_of)).all())
+    assert rows == {
+        first.article_id: None,
+        second.article_id: first.article_id,
+        third.article_id: first.article_id,
+        other.article_id: None,
+    }
+
+
+def test_a_teaser_then_its_full_text(engine: Engine) -> None:
+    words = TEXTS[4].split(" ")
+    teaser = take(engine, "https://a.example/teaser", " ".join(words[: len(words) // 3]))
+    full = take(engine, "https://b.example/full", TEXTS[4], T0 + timedelta(1))
+    assert full.duplicate_of == teaser.article_id
+
+
+def test_an_article_updated_in_place_is_not_a_duplicate_of_itself(engine: Engine) -> None:
+    first = take(engine, "https://a.example/live", TEXTS[5])
+    later = T0 + timedelta(hours=3)
+    update = take(engine, "https://a.example/live?utm_campaign=x", edited(TEXTS[5], 0.05), later)
+    assert (update.outcome, update.article_id, update.duplicate_of) == (
+        UPDATED,
+        first.article_id,
+        None,
+    )
+    with engine.connect() as conn:
+        row = conn.execute(select(ArticleRow.__table__)).one()
+    assert row.duplicate_of is None and row.content_changed_at == later
+    assert row.first_seen_at == T0 and "changed" in row.text
+
+
+def test_two_workers_storing_one_text_at_once_leave_one_article(engine: Engine) -> None:
+    def job(i: int) -> None:
+        take(engine, f"https://site{i}.example/same", TEXTS[6])
+
+    assert run_together(3, job) == []
+    assert count(engine, ArticleRow) == 1
+    assert count(engine, ArticleUrl) >= 3
+
+
+def host_articles(n: int, order: list[int]) -> list[str]:
+    """Texts of `n` articles of one host that all end with the same subscribe line."""
+    return [
+        TEXTS[10 + i].split("\n")[0] + "\n\nGet our morning briefing in your inbox every day"
+        for i in order
+    ]
+
+
+def stored_texts(engine: Engine) -> dict[str, tuple[str, set[tuple[str, str]]]]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(ArticleRow.id, ArticleRow.canonical_url, ArticleRow.text))
+        result = {}
+        for row in rows:
+            removed = set(
+                conn.execute(
+                    select(RemovedBlock.reason, RemovedBlock.text).where(
+                        RemovedBlock.article_id == row.id
+                    )
+                ).all()
+            )
+            result[row.canonical_url] = (row.text, removed)
+    return result
+
+
+@pytest.mark.parametrize("order", [[0, 1, 2, 3], [3, 2, 1, 0], [2, 0, 3, 1]])
+def test_per_host_boilerplate_is_learned_and_stripped_in_any_order(
+    engine: Engine, order: list[int]
+) -> None:
+    bodies = host_articles(4, list(range(4)))
+    for i in order:
+        take(engine, f"https://host.example/{i}", bodies[i], T0 + timedelta(minutes=order.index(i)))
+    take(
+        engine,
+        "https://other.example/x",
+        bodies[0].split("\n")[0] + " Other site.\n\n"
+        "Get our morning briefing in your inbox every day",
+    )
+    stored = stored_texts(engine)
+    for i in range(4):
+        text, removed = stored[f"https://host.example/{i}"]
+        assert "morning briefing" not in text
+        assert removed == {(SITE_BOILERPLATE, "Get our morning briefing in your inbox every day")}
+        assert text == bodies[i].split("\n")[0]
+    assert "morning briefing" in stored["https://other.example/x"][0]  # another host
