@@ -221,7 +221,8 @@ def _configure_logging(verbose: bool) -> None:
 
 
 @main.command()
-@click.option("--feeds", "feed_urls", multiple=True, help="Feed URL to process (repeatable).")
+@click.option("--feeds", "feeds_flag", is_flag=True, help="The arguments are feed URLs (default).")
+@click.argument("feed_urls", nargs=-1)
 @click.option(
     "--opml",
     "opml_file",
@@ -236,9 +237,15 @@ def _configure_logging(verbose: bool) -> None:
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log one line per fetch.")
 def backfill(
-    feed_urls: tuple[str, ...], opml_file: str | None, urls_file: str | None, verbose: bool
+    feeds_flag: bool,
+    feed_urls: tuple[str, ...],
+    opml_file: str | None,
+    urls_file: str | None,
+    verbose: bool,
 ) -> None:
-    """Process feeds now, ignoring schedules (default: every subscribed feed)."""
+    """Process feeds now, ignoring schedules (default: every subscribed feed).
+
+    `ingest backfill --feeds URL...` subscribes to the feeds and processes them."""
     _configure_logging(verbose)
     settings = _settings()
     engine = open_store()

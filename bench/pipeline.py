@@ -1,0 +1,164 @@
+"""End-to-end pipeline benchmark: feeds and article pages served on 127.0.0.1, the whole
+pipeline (fetch -> parse -> extract -> clean -> dedup -> store) into SQLite and PostgreSQL.
+
+    .venv/bin/python bench/pipeline.py                 # 1k and 10k articles, SQLite
+    .venv/bin/python bench/pipeline.py --postgres URL  # also PostgreSQL (a superuser URL)
+
+Prints articles stored per second and peak memory (this process and its extractor
+processes), and, as the peer measured in the same run, the rate at which the same pages are
+merely downloaded by the same HTTP client (no parsing, no store): the pipeline's ceiling.
+Pages are distinct synthetic articles built from sentences of the extraction benchmark's
+texts, inside a page template with navigation, related links and a footer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import resource
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from html import escape
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from ingest.config import Settings  # noqa: E402
+from ingest.extractor_pool import ExtractorPool  # noqa: E402
+from ingest.fetch import Fetcher  # noqa: E402
+from ingest.pipeline import Pipeline  # noqa: E402
+from storage.engine import create_store_engine  # noqa: E402
+from storage.feeds import add_feeds, feed_ids  # noqa: E402
+from storage.schema import upgrade  # noqa: E402
+from tests.feeds import rss  # noqa: E402
+from tests.httpserver import TestServer, respond  # noqa: E402
+
+TRUTH = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "aeb"
+PER_FEED = 50
+
+
+def sentences() -> list[str]:
+    truth = json.loads((TRUTH / "ground-truth.json").read_text(encoding="utf-8"))
+    found = []
+    for item in truth.values():
+        for sentence in item["articleBody"].replace("\n", " ").split(". "):
+            if 8 <= len(sentence.split()) <= 40:
+                found.append(sentence.strip().rstrip(".") + ".")
+    return found
+
+
+def page(n: int, pool: list[str], rng: random.Random) -> bytes:
+    paragraphs = [" ".join(rng.sample(pool, 3)) for _ in range(rng.randint(6, 12))]
+    related = "".join(f'<li><a href="/a/{rng.randint(0, 10**6)}">{escape(rng.choice(pool)[:60])}'
+                      "</a></li>" for _ in range(6))
+    body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Story {n}</title>"
+        f"<meta property='og:title' content='Story {n}'></head><body>"
+        "<header><nav><a href='/'>Home</a><a href='/world'>World</a><a href='/sport'>Sport"
+        f"</a></nav></header><main><article><h1>Story {n}</h1><div class='byline'>By A. "
+        f"Writer</div><div class='article-body'>{body}</div></article>"
+        f"<aside class='related'><h3>Related</h3><ul>{related}</ul></aside></main>"
+        "<footer>© News Example. All rights reserved.</footer></body></html>"
+    ).encode()
+
+
+def build(server: TestServer, articles: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    pool = sentences()
+    feeds = []
+    for f in range(0, articles, PER_FEED):
+        items = []
+        for n in range(f, min(articles, f + PER_FEED)):
+            path = f"/s{seed}/story/{n}.html"
+            server.route(path, respond(200, page(n, pool, rng), "text/html; charset=utf-8"))
+            items.append((f"s{seed}-{n}", server.url(path), f"Story {n}"))
+        server.route(f"/s{seed}/feed/{f}.xml", respond(200, rss(items)))
+        feeds.append(server.url(f"/s{seed}/feed/{f}.xml"))
+    return feeds
+
+
+def peak_memory_mib() -> tuple[float, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own, children
+
+
+async def download_only(settings: Settings, server: TestServer, paths: list[str]) -> float:
+    started = time.perf_counter()
+    async with Fetcher(settings) as fetcher:
+        await asyncio.gather(*(fetcher.fetch(server.url(p)) for p in paths))
+    return len(paths) / (time.perf_counter() - started)
+
+
+async def ingest(settings: Settings, database_url: str, feeds: list[str]) -> tuple[int, float]:
+    engine = create_store_engine(database_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        add_feeds(conn, feeds)
+        ids = feed_ids(conn, feeds)
+    extractors = ExtractorPool(settings.extract_workers, settings.extract_timeout)
+    started = time.perf_counter()
+    try:
+        async with Pipeline(settings, engine, extractors) as pipeline:
+            for chunk in range(0, len(ids), 10):
+                await pipeline.process_feeds(ids[chunk : chunk + 10])
+            stored = pipeline.stats.counts["new"] + pipeline.stats.counts["duplicates"]
+    finally:
+        extractors.close()
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return stored, stored / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000", help="article counts to run")
+    parser.add_argument("--postgres", help="PostgreSQL superuser URL to benchmark too")
+    args = parser.parse_args()
+    settings = Settings(
+        allow_private_networks=True, respect_robots_txt=False, store_raw_html=True,
+        max_connections=32, max_connections_per_host=32,
+    )
+    server = TestServer()
+    print("engine      articles  stored/s  download-only/s  ratio  peak MiB (self, extractors)")
+    try:
+        for size in (int(s) for s in args.sizes.split(",")):
+            feeds = build(server, size, seed=size)
+            paths = [p for p in server.routes if p.startswith(f"/s{size}/story/")]
+            ceiling = asyncio.run(download_only(settings, server, paths))
+            targets = [("sqlite", None)]
+            if args.postgres:
+                targets.append(("postgresql", args.postgres))
+            for name, admin in targets:
+                with tempfile.TemporaryDirectory() as tmp:
+                    if admin is None:
+                        url = f"sqlite:///{tmp}/bench.db"
+                    else:
+                        url = _fresh_pg_database(admin, f"bench_{size}")
+                    stored, rate = asyncio.run(ingest(replace(settings), url, feeds))
+                own, children = peak_memory_mib()
+                print(f"{name:<11} {stored:>8} {rate:>9.0f} {ceiling:>16.0f} "
+                      f"{rate / ceiling:>6.2f}  {own:.0f}, {children:.0f}")
+    finally:
+        server.close()
+
+
+def _fresh_pg_database(admin_url: str, name: str) -> str:
+    admin = create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://", 1),
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+if __name__ == "__main__":
+    main()
