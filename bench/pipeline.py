@@ -55,8 +55,10 @@ def sentences() -> list[str]:
 
 def page(n: int, pool: list[str], rng: random.Random) -> bytes:
     paragraphs = [" ".join(rng.sample(pool, 3)) for _ in range(rng.randint(6, 12))]
-    related = "".join(f'<li><a href="/a/{rng.randint(0, 10**6)}">{escape(rng.choice(pool)[:60])}'
-                      "</a></li>" for _ in range(6))
+    related = "".join(
+        f'<li><a href="/a/{rng.randint(0, 10**6)}">{escape(rng.choice(pool)[:60])}</a></li>'
+        for _ in range(6)
+    )
     body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
     return (
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Story {n}</title>"
@@ -123,8 +125,11 @@ def main() -> None:
     parser.add_argument("--postgres", help="PostgreSQL superuser URL to benchmark too")
     args = parser.parse_args()
     settings = Settings(
-        allow_private_networks=True, respect_robots_txt=False, store_raw_html=True,
-        max_connections=32, max_connections_per_host=32,
+        allow_private_networks=True,
+        respect_robots_txt=False,
+        store_raw_html=True,
+        max_connections=32,
+        max_connections_per_host=32,
     )
     server = TestServer()
     print("engine      articles  stored/s  download-only/s  ratio  peak MiB (self, extractors)")
@@ -144,15 +149,18 @@ def main() -> None:
                         url = _fresh_pg_database(admin, f"bench_{size}")
                     stored, rate = asyncio.run(ingest(replace(settings), url, feeds))
                 own, children = peak_memory_mib()
-                print(f"{name:<11} {stored:>8} {rate:>9.0f} {ceiling:>16.0f} "
-                      f"{rate / ceiling:>6.2f}  {own:.0f}, {children:.0f}")
+                print(
+                    f"{name:<11} {stored:>8} {rate:>9.0f} {ceiling:>16.0f} "
+                    f"{rate / ceiling:>6.2f}  {own:.0f}, {children:.0f}"
+                )
     finally:
         server.close()
 
 
 def _fresh_pg_database(admin_url: str, name: str) -> str:
-    admin = create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://", 1),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        admin_url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         conn.execute(text(f"CREATE DATABASE {name}"))
