@@ -18,6 +18,8 @@ import asyncio
 import json
 import random
 import resource
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +39,6 @@ from storage.engine import create_store_engine  # noqa: E402
 from storage.feeds import add_feeds, feed_ids  # noqa: E402
 from storage.schema import upgrade  # noqa: E402
 from tests.feeds import rss  # noqa: E402
-from tests.httpserver import TestServer, respond  # noqa: E402
 
 TRUTH = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "aeb"
 PER_FEED = 50
@@ -71,19 +72,64 @@ def page(n: int, pool: list[str], rng: random.Random) -> bytes:
     ).encode()
 
 
-def build(server: TestServer, articles: int, seed: int) -> list[str]:
+class StaticServer:
+    """`python -m http.server` over a directory, in its own process (a server sharing the
+    benchmark's process would compete with it for the GIL)."""
+
+    def __init__(self, root: Path) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "http.server",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+                str(root),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("static server did not start")
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def build(
+    root: Path, server: StaticServer, articles: int, seed: int
+) -> tuple[list[str], list[str]]:
+    """Write the pages and feeds; return the feed URLs and the page paths."""
     rng = random.Random(seed)
     pool = sentences()
-    feeds = []
+    feeds, paths = [], []
+    (root / f"s{seed}" / "story").mkdir(parents=True)
+    (root / f"s{seed}" / "feed").mkdir(parents=True)
     for f in range(0, articles, PER_FEED):
         items = []
         for n in range(f, min(articles, f + PER_FEED)):
             path = f"/s{seed}/story/{n}.html"
-            server.route(path, respond(200, page(n, pool, rng), "text/html; charset=utf-8"))
+            (root / path.lstrip("/")).write_bytes(page(n, pool, rng))
             items.append((f"s{seed}-{n}", server.url(path), f"Story {n}"))
-        server.route(f"/s{seed}/feed/{f}.xml", respond(200, rss(items)))
-        feeds.append(server.url(f"/s{seed}/feed/{f}.xml"))
-    return feeds
+            paths.append(path)
+        feed = f"/s{seed}/feed/{f}.xml"
+        (root / feed.lstrip("/")).write_bytes(rss(items))
+        feeds.append(server.url(feed))
+    return feeds, paths
 
 
 def peak_memory_mib() -> tuple[float, float]:
@@ -92,7 +138,7 @@ def peak_memory_mib() -> tuple[float, float]:
     return own, children
 
 
-async def download_only(settings: Settings, server: TestServer, paths: list[str]) -> float:
+async def download_only(settings: Settings, server: StaticServer, paths: list[str]) -> float:
     started = time.perf_counter()
     async with Fetcher(settings) as fetcher:
         await asyncio.gather(*(fetcher.fetch(server.url(p)) for p in paths))
@@ -131,12 +177,13 @@ def main() -> None:
         max_connections=32,
         max_connections_per_host=32,
     )
-    server = TestServer()
+    site = tempfile.TemporaryDirectory()
+    root = Path(site.name)
+    server = StaticServer(root)
     print("engine      articles  stored/s  download-only/s  ratio  peak MiB (self, extractors)")
     try:
         for size in (int(s) for s in args.sizes.split(",")):
-            feeds = build(server, size, seed=size)
-            paths = [p for p in server.routes if p.startswith(f"/s{size}/story/")]
+            feeds, paths = build(root, server, size, seed=size)
             ceiling = asyncio.run(download_only(settings, server, paths))
             targets = [("sqlite", None)]
             if args.postgres:
@@ -155,6 +202,7 @@ def main() -> None:
                 )
     finally:
         server.close()
+        site.cleanup()
 
 
 def _fresh_pg_database(admin_url: str, name: str) -> str:

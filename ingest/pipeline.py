@@ -121,18 +121,19 @@ class Pipeline:
         )
         with self.engine.connect().execution_options(read_only=True) as conn:
             article_id = article_for_urls(conn, spellings)
-        if article_id is None:
+        if article_id is not None:
+            self.stats.counts["known pages"] += 1
+        else:
             key = canonical_url(entry.link)
             shared = self.inflight.get(key)
-            if shared is None:
-                shared = asyncio.ensure_future(self._ingest_page(entry))
-                self.inflight[key] = shared
-                shared.add_done_callback(lambda _: self.inflight.pop(key, None))
-            else:
-                self.stats.counts["shared fetches"] += 1
+            if shared is None:  # this entry fetches the page, and is linked as it is stored
+                page = asyncio.ensure_future(self._ingest_page(entry))
+                self.inflight[key] = page
+                page.add_done_callback(lambda _: self.inflight.pop(key, None))
+                await page
+                return
+            self.stats.counts["shared fetches"] += 1
             article_id = await shared
-        else:
-            self.stats.counts["known pages"] += 1
         if article_id is not None and entry.feed_id is not None:
             with self.engine.begin() as conn:
                 conn.execute(
@@ -140,37 +141,36 @@ class Pipeline:
                 )
 
     async def _ingest_page(self, entry: PendingEntry) -> int | None:
+        """Fetch, extract and store one page; the fetch log row, the article and the
+        entry's link to it are written in one transaction."""
         url = entry.link
         async with self.page_slots:
             started = time.monotonic()
             try:
                 response = await self.pages.fetch(url)
             except FetchError as exc:
-                self._log_page(entry, url, None, 0, started, exc.kind, str(exc))
+                self._write_fetch(self._fetch_record(entry, started, None, 0, exc.kind, str(exc)))
                 return None
+            size = len(response.content)
             if response.status != 200:
-                self._log_page(
-                    entry,
-                    url,
-                    response.status,
-                    len(response.content),
-                    started,
-                    "http",
-                    f"HTTP {response.status}",
-                )
+                error = f"HTTP {response.status}"
+                record = self._fetch_record(entry, started, response.status, size, "http", error)
+                self._write_fetch(record)
                 return None
-            self._log_page(entry, url, 200, len(response.content), started, None, None)
+            fetched = self._fetch_record(entry, started, 200, size, None, None)
             try:
                 article = await self.extractors.extract(
                     response.content, response.url, response.headers.get("content-type")
                 )
             except ExtractionError as exc:
+                self._write_fetch(fetched)
                 self.stats.error(f"{url}: {exc}")
                 return None
         raw = None
         if self.settings.store_raw_html:
             raw = decode_html(response.content, response.headers.get("content-type"))
         with self.engine.begin() as conn:
+            log_fetches(conn, [fetched])
             intake = take_in(
                 conn,
                 response.url,
@@ -180,6 +180,10 @@ class Pipeline:
                 raw,
                 self.settings.site_boilerplate_min_articles,
             )
+            if entry.feed_id is not None:
+                conn.execute(
+                    update(Entry).where(Entry.id == entry.id).values(article_id=intake.article_id)
+                )
         self.stats.counts["pages"] += 1
         if intake.outcome in (SAME_TEXT, NEAR_DUPLICATE):
             self.stats.counts["duplicates"] += 1
@@ -187,27 +191,29 @@ class Pipeline:
             self.stats.counts[intake.outcome] += 1
         return intake.article_id
 
-    def _log_page(
-        self,
-        entry: PendingEntry,
-        url: str,
-        status: int | None,
-        size: int,
-        started: float,
-        kind: str | None,
-        error: str | None,
-    ) -> None:
-        duration = (time.monotonic() - started) * 1000
-        record = FetchRecord(url, status, size, duration, entry.feed_id, kind, error)
+    def _write_fetch(self, record: FetchRecord) -> None:
         with self.engine.begin() as conn:
             log_fetches(conn, [record])
+
+    def _fetch_record(
+        self,
+        entry: PendingEntry,
+        started: float,
+        status: int | None,
+        size: int,
+        kind: str | None,
+        error: str | None,
+    ) -> FetchRecord:
+        """The fetch log row for a page, and its structured log line."""
+        duration = (time.monotonic() - started) * 1000
         log.info(
             "fetch page=%s status=%s bytes=%s ms=%.0f error=%s",
-            url,
+            entry.link,
             status,
             size,
             duration,
             error or "-",
         )
         if error:
-            self.stats.error(f"{url}: {error}")
+            self.stats.error(f"{entry.link}: {error}")
+        return FetchRecord(entry.link, status, size, duration, entry.feed_id, kind, error)
