@@ -12,8 +12,19 @@ import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 
+from ingest.dedup import Fingerprint, content_words, fingerprint
 from ingest.extract import Article, extract_article
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """An article and its dedup fingerprint, both computed in the worker process."""
+
+    article: Article
+    fingerprint: Fingerprint
+
 
 Job = Callable[[bytes, str, str | None], Article]
 
@@ -28,6 +39,13 @@ def _ready() -> bool:
 
 def extract_job(content: bytes, url: str, content_type: str | None) -> Article:
     return extract_article(content, url, content_type)
+
+
+def _extract_and_fingerprint(
+    job: Job, content: bytes, url: str, content_type: str | None
+) -> Extracted:
+    article = job(content, url, content_type)
+    return Extracted(article, fingerprint(content_words(article.text)))
 
 
 class ExtractorPool:
@@ -47,11 +65,11 @@ class ExtractorPool:
             started.result()
         return executor
 
-    async def extract(self, content: bytes, url: str, content_type: str | None) -> Article:
+    async def extract(self, content: bytes, url: str, content_type: str | None) -> Extracted:
         for attempt in (1, 2):
             executor = self.executor
             future = asyncio.get_running_loop().run_in_executor(
-                executor, self.job, content, url, content_type
+                executor, _extract_and_fingerprint, self.job, content, url, content_type
             )
             try:
                 return await asyncio.wait_for(future, self.timeout)

@@ -88,12 +88,13 @@ def take_in(
     seen_urls: Sequence[str] = (),
     raw_html: str | None = None,
     site_min_articles: int = 5,
+    precomputed: Fingerprint | None = None,
 ) -> Intake:
     canonical = choose_canonical_url(page_url, article.canonical_url)
     urls = urls_of(page_url, seen_urls, canonical)
     words = content_words(article.text)
     digest = content_hash(words)
-    fp = fingerprint(words)
+    fp = precomputed or fingerprint(words)
 
     existing = article_for_urls(conn, urls)
     if existing is not None:

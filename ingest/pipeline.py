@@ -159,7 +159,7 @@ class Pipeline:
                 return None
             fetched = self._fetch_record(entry, started, 200, size, None, None)
             try:
-                article = await self.extractors.extract(
+                extracted = await self.extractors.extract(
                     response.content, response.url, response.headers.get("content-type")
                 )
             except ExtractionError as exc:
@@ -174,11 +174,12 @@ class Pipeline:
             intake = take_in(
                 conn,
                 response.url,
-                article,
+                extracted.article,
                 utcnow(),
                 [url, *response.redirects],
                 raw,
                 self.settings.site_boilerplate_min_articles,
+                extracted.fingerprint,
             )
             if entry.feed_id is not None:
                 conn.execute(

@@ -6,11 +6,14 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Connection, Table, case, delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.models import Article, ArticleUrl, RemovedBlock
-from storage.upsert import insert_for, upsert
+from storage.upsert import upsert
 
 ARTICLES: Table = Article.__table__  # type: ignore[assignment]
 
@@ -57,6 +60,47 @@ def decompress_html(blob: bytes) -> str:
     return zlib.decompress(blob).decode("utf-8")
 
 
+ARTICLE_COLUMNS = (
+    "canonical_url",
+    "host",
+    "title",
+    "author",
+    "published_at",
+    "language",
+    "site_name",
+    "lead_image",
+    "first_seen_at",
+    "last_seen_at",
+    "content_changed_at",
+    "text",
+    "html",
+    "word_count",
+    "content_hash",
+    "fingerprint",
+    "duplicate_of",
+    "raw_html",
+)
+KEEP_ON_UPDATE = {"canonical_url", "first_seen_at", "content_changed_at", "duplicate_of"}
+
+
+@lru_cache(maxsize=4)
+def _article_upsert(dialect: str) -> Any:
+    """The upsert, built once per dialect: building and cache-keying this statement on
+    every call cost more than running it."""
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ARTICLES)
+    new = stmt.excluded
+    updated: dict[str, Any] = {
+        name: new[name] for name in ARTICLE_COLUMNS if name not in KEEP_ON_UPDATE
+    }
+    updated["content_changed_at"] = case(
+        (ARTICLES.c.content_hash.is_distinct_from(new.content_hash), new.content_changed_at),
+        else_=ARTICLES.c.content_changed_at,
+    )
+    return stmt.on_conflict_do_update(index_elements=["canonical_url"], set_=updated).returning(
+        ARTICLES.c.id, ARTICLES.c.first_seen_at, ARTICLES.c.content_changed_at
+    )
+
+
 def store_article(
     conn: Connection, record: ArticleRecord, duplicate_of: int | None = None
 ) -> StoredArticle:
@@ -85,21 +129,7 @@ def store_article(
         "duplicate_of": duplicate_of,
         "raw_html": compress_html(record.raw_html) if record.raw_html is not None else None,
     }
-    stmt = insert_for(conn, ARTICLES).values(row)
-    new = stmt.excluded
-    updated = {
-        name: new[name]
-        for name in row
-        if name not in {"canonical_url", "first_seen_at", "content_changed_at", "duplicate_of"}
-    }
-    updated["content_changed_at"] = case(
-        (ARTICLES.c.content_hash.is_distinct_from(new.content_hash), new.content_changed_at),
-        else_=ARTICLES.c.content_changed_at,
-    )
-    stmt = stmt.on_conflict_do_update(index_elements=["canonical_url"], set_=updated).returning(
-        ARTICLES.c.id, ARTICLES.c.first_seen_at, ARTICLES.c.content_changed_at
-    )
-    article_id, first_seen, changed_at = conn.execute(stmt).one()
+    article_id, first_seen, changed_at = conn.execute(_article_upsert(conn.dialect.name), row).one()
     created = first_seen == record.seen_at
     changed = changed_at == record.seen_at
     urls = {record.canonical_url, *record.urls}

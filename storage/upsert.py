@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -39,14 +40,22 @@ def upsert_statement(
 ) -> Insert:
     """INSERT that on a key conflict updates `update` (names take the new row's value;
     a mapping gives expressions) or, when `update` is empty, does nothing."""
+    if not isinstance(update, Mapping):
+        return _plain_upsert(conn.dialect.name, table, tuple(key), tuple(update))
     stmt = insert_for(conn, table)
+    return stmt.on_conflict_do_update(index_elements=list(key), set_=dict(update))  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=64)
+def _plain_upsert(
+    dialect: str, table: Table, key: tuple[str, ...], update: tuple[str, ...]
+) -> Insert:
+    """Built once per table and shape: SQLAlchemy then reuses its compiled form cheaply."""
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     if not update:
-        return stmt.on_conflict_do_nothing(index_elements=list(key))  # type: ignore[no-any-return]
-    if isinstance(update, Mapping):
-        values = dict(update)
-    else:
-        values = {name: stmt.excluded[name] for name in update}
-    return stmt.on_conflict_do_update(index_elements=list(key), set_=values)  # type: ignore[no-any-return]
+        return stmt.on_conflict_do_nothing(index_elements=list(key))
+    values = {name: stmt.excluded[name] for name in update}
+    return stmt.on_conflict_do_update(index_elements=list(key), set_=values)
 
 
 def upsert(

@@ -245,7 +245,7 @@ def test_a_page_that_crashes_or_hangs_the_parser_is_isolated() -> None:
         try:
             for page in (good, b"crash", good, hang, good):
                 try:
-                    article = await pool.extract(page, "https://x.example/", None)
+                    article = (await pool.extract(page, "https://x.example/", None)).article
                     results.append("ok" if "ordinary paragraph" in article.text else "wrong")
                 except ExtractionError as exc:
                     results.append(str(exc))
