@@ -77,7 +77,10 @@ def variants(url: str, text: str, rng: random.Random) -> dict[str, tuple[str, st
         "1% words edited": (url + "-a", edit(text, 0.01, rng)),
         "2% words edited": (url + "-b", edit(text, 0.02, rng)),
         "wrapped in boilerplate": (url + "-c", f"{BOILERPLATE}\n{text}\n{BOILERPLATE}"),
-        "tracking-parameter URL": (url + "?utm_source=rss&fbclid=x&gclid=y", text),
+        "tracking-parameter URL": (
+            url + ("&" if "?" in url else "?") + "utm_source=rss&fbclid=x&gclid=y",
+            text,
+        ),
         "teaser vs full text": (url + "-t", " ".join(words[: max(60, len(words) // 3)])),
     }
 
@@ -107,7 +110,9 @@ def recall(corpus: list[tuple[str, str]]) -> None:
 def distinct_texts(corpus: list[tuple[str, str]], extra: int) -> list[str]:
     """The corpus plus texts mixed from its sentences (distinct articles, shared style)."""
     rng = random.Random(9)
-    sentences = [s for _, t in corpus for s in t.replace("\n", " ").split(". ") if len(s) > 40]
+    sentences = [
+        s for _, t in corpus for s in t.replace("\n", " ").split(". ") if 40 < len(s) < 300
+    ]
     mixed = [". ".join(rng.sample(sentences, 25)) for _ in range(extra)]
     return [t for _, t in corpus] + mixed
 

@@ -19,6 +19,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterator
 from functools import lru_cache
+from html import escape
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -458,7 +459,7 @@ def iter_blocks(node: LexborNode) -> Iterator[Block]:
         tag = child.tag
         if tag == "-text":
             text = child.text(deep=False)
-            run.add(text, _escape(text))
+            run.add(text, escape(text))
             continue
         if tag == "br":
             if run.parts and run.parts[-1] == "\n":  # <br><br>: a paragraph break
@@ -495,10 +496,6 @@ def iter_blocks(node: LexborNode) -> Iterator[Block]:
             if text:
                 run.add(text, child.html or "", link=tag == "a")
     yield from run.flush()
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def selected_blocks(root: LexborNode) -> list[Block]:
@@ -573,5 +570,5 @@ def paragraph_blocks(tree: LexborHTMLParser) -> list[Block]:
     for node in tree.css("p"):
         text = _clean(node.text(deep=True))
         if text:
-            blocks.append(Block(text, PARAGRAPH, f"<p>{_escape(text)}</p>"))
+            blocks.append(Block(text, PARAGRAPH, f"<p>{escape(text)}</p>"))
     return blocks

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from html import escape
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -96,11 +97,7 @@ def render_html(blocks: tuple[Block, ...] | list[Block]) -> str:
         elif block.kind != LIST_ITEM and in_list:
             parts.append("</ul>")
         in_list = block.kind == LIST_ITEM
-        parts.append(block.html or f"<p>{_escape(block.text)}</p>")
+        parts.append(block.html or f"<p>{escape(block.text)}</p>")
     if in_list:
         parts.append("</ul>")
     return sanitise_html("\n".join(parts))
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

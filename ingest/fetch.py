@@ -83,18 +83,6 @@ class FetchResponse:
     permanent_url: str | None = None
     """Where the requested URL now permanently lives, when every hop so far was 301/308."""
 
-    @property
-    def charset(self) -> str | None:
-        return _charset(self.headers.get("content-type", ""))
-
-
-def _charset(content_type: str) -> str | None:
-    for part in content_type.split(";")[1:]:
-        name, _, value = part.strip().partition("=")
-        if name.lower() == "charset" and value:
-            return value.strip("\"' ") or None
-    return None
-
 
 @dataclass
 class _HostLimits:
