@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import random
 import resource
 import socket
@@ -26,6 +27,7 @@ import time
 from dataclasses import replace
 from html import escape
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -132,20 +134,45 @@ def build(
     return feeds, paths
 
 
-def peak_memory_mib() -> tuple[float, float]:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return own, children
+def own_peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def extractor_peak_mib(extractors: ExtractorPool) -> float:
+    """The largest peak resident size among the extractor processes (they are the
+    forkserver's children, not ours, so getrusage does not see them)."""
+    peaks = [0.0]
+    for process in getattr(extractors.executor, "_processes", {}).values():
+        status = Path(f"/proc/{process.pid}/status")
+        if status.exists():
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+    return max(peaks)
 
 
 async def download_only(settings: Settings, server: StaticServer, paths: list[str]) -> float:
+    slots = asyncio.Semaphore(settings.max_connections)
+
+    async def get(path: str) -> int:
+        async with slots:
+            return len((await fetcher.fetch(server.url(path))).content)
+
     started = time.perf_counter()
     async with Fetcher(settings) as fetcher:
-        await asyncio.gather(*(fetcher.fetch(server.url(p)) for p in paths))
+        await asyncio.gather(*map(get, paths))
     return len(paths) / (time.perf_counter() - started)
 
 
-async def ingest(settings: Settings, database_url: str, feeds: list[str]) -> tuple[int, float]:
+def run_ingest(settings: Settings, url: str, feeds: list[str], results: Any) -> None:
+    """In a process of its own, so that its peak memory is its own."""
+    stored, rate, extractor = asyncio.run(ingest(settings, url, feeds))
+    results.put((stored, rate, own_peak_mib(), extractor))
+
+
+async def ingest(
+    settings: Settings, database_url: str, feeds: list[str]
+) -> tuple[int, float, float]:
     engine = create_store_engine(database_url)
     upgrade(engine)
     with engine.begin() as conn:
@@ -158,11 +185,12 @@ async def ingest(settings: Settings, database_url: str, feeds: list[str]) -> tup
             for chunk in range(0, len(ids), 10):
                 await pipeline.process_feeds(ids[chunk : chunk + 10])
             stored = pipeline.stats.counts["new"] + pipeline.stats.counts["duplicates"]
+        extractor_peak = extractor_peak_mib(extractors)
     finally:
         extractors.close()
     seconds = time.perf_counter() - started
     engine.dispose()
-    return stored, stored / seconds
+    return stored, stored / seconds, extractor_peak
 
 
 def main() -> None:
@@ -177,10 +205,11 @@ def main() -> None:
         max_connections=32,
         max_connections_per_host=32,
     )
+    context = multiprocessing.get_context("spawn")
     site = tempfile.TemporaryDirectory()
     root = Path(site.name)
     server = StaticServer(root)
-    print("engine      articles  stored/s  download-only/s  ratio  peak MiB (self, extractors)")
+    print("engine      articles  stored/s  download-only/s  ratio  peak MiB (main, extractor)")
     try:
         for size in (int(s) for s in args.sizes.split(",")):
             feeds, paths = build(root, server, size, seed=size)
@@ -194,8 +223,13 @@ def main() -> None:
                         url = f"sqlite:///{tmp}/bench.db"
                     else:
                         url = _fresh_pg_database(admin, f"bench_{size}")
-                    stored, rate = asyncio.run(ingest(replace(settings), url, feeds))
-                own, children = peak_memory_mib()
+                    results = context.Queue()
+                    child = context.Process(
+                        target=run_ingest, args=(replace(settings), url, feeds, results)
+                    )
+                    child.start()
+                    stored, rate, own, children = results.get()
+                    child.join()
                 print(
                     f"{name:<11} {stored:>8} {rate:>9.0f} {ceiling:>16.0f} "
                     f"{rate / ceiling:>6.2f}  {own:.0f}, {children:.0f}"
