@@ -222,14 +222,14 @@ def find_related(
 def find_boilerplate(
     blocks: Sequence[Block], features: Sequence[_Features], skip: set[int]
 ) -> dict[int, str]:
-    return {
-        i: BOILERPLATE
-        for i, block in enumerate(blocks)
-        if i not in skip
-        and len(features[i].words) <= BOILERPLATE_MAX_WORDS
-        and any(hint in (low := block.text.casefold()) for hint in _BOILERPLATE_HINTS)
-        and BOILERPLATE_LINE.search(low)
-    }
+    found: dict[int, str] = {}
+    for i, block in enumerate(blocks):
+        if i in skip or len(features[i].words) > BOILERPLATE_MAX_WORDS:
+            continue
+        low = block.text.casefold()
+        if any(hint in low for hint in _BOILERPLATE_HINTS) and BOILERPLATE_LINE.search(low):
+            found[i] = BOILERPLATE
+    return found
 
 
 def clean_blocks(blocks: Sequence[Block]) -> Cleaned:
