@@ -146,10 +146,7 @@ MIN_PARAGRAPH = 25
 BLOCKS_IN_DIV = (
     "div, p, ul, ol, dl, table, section, article, h1, h2, h3, h4, h5, h6, blockquote, pre, li"
 )
-LEAF_DIV = (
-    "div:not(:has(div, p, ul, ol, dl, table, section, article, h1, h2, h3, h4, h5, h6, "
-    "blockquote, pre, li))"
-)
+LEAF_DIV = f"div:not(:has({BLOCKS_IN_DIV}))"
 
 BLOCK_TAGS = {
     "p",

@@ -44,6 +44,15 @@ def finish(worker: subprocess.Popen[str], timeout: float) -> tuple[int, str]:
     return worker.returncode, stderr
 
 
+def upgrade_store(env: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "ingest", "db", "upgrade"],
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+    )
+
+
 def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -89,12 +98,7 @@ def subscribe(database_url: str, urls: list[str]) -> None:
 def test_a_second_daemon_on_one_sqlite_file_is_refused(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
     env = {**settings_env(url), "INGEST_TICK_INTERVAL": "60"}
-    subprocess.run(
-        [sys.executable, "-m", "ingest", "db", "upgrade"],
-        env={**os.environ, **env},
-        check=True,
-        capture_output=True,
-    )
+    upgrade_store(env)
     first = start_worker(env)
     try:
         wait_for(
@@ -124,12 +128,7 @@ def test_a_second_daemon_on_one_sqlite_file_is_refused(tmp_path: Path) -> None:
 def test_sigterm_during_work_stops_cleanly_and_a_rerun_finishes(site: Site, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
     env = {**settings_env(url), "INGEST_GRACE_PERIOD": "20", "INGEST_MAX_CONNECTIONS": "2"}
-    subprocess.run(
-        [sys.executable, "-m", "ingest", "db", "upgrade"],
-        env={**os.environ, **env},
-        check=True,
-        capture_output=True,
-    )
+    upgrade_store(env)
     subscribe(url, site.good_feeds)
     worker = start_worker(env)
     wait_for(lambda: sum(page_hits(site.server)[p] for p in site.pages) >= 2)
@@ -155,12 +154,7 @@ def test_sigterm_during_work_stops_cleanly_and_a_rerun_finishes(site: Site, tmp_
 def test_kill_9_then_restart_ends_like_an_uninterrupted_run(site: Site, tmp_path: Path) -> None:
     def run_to_completion(url: str, interrupt: bool) -> dict[str, int]:
         env = {**settings_env(url), "INGEST_LEASE_SECONDS": "2"}
-        subprocess.run(
-            [sys.executable, "-m", "ingest", "db", "upgrade"],
-            env={**os.environ, **env},
-            check=True,
-            capture_output=True,
-        )
+        upgrade_store(env)
         subscribe(url, site.good_feeds)
         if interrupt:
             before = sum(page_hits(site.server).values())
