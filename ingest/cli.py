@@ -25,7 +25,7 @@ from ingest.intake import take_in
 from ingest.pipeline import PendingEntry, Pipeline, RunStats
 from storage import feeds as feed_store
 from storage.articles import stored_pages
-from storage.engine import create_store_engine
+from storage.engine import create_store_engine, reading
 from storage.models import utcnow
 from storage.reports import clusters, copies_of, store_stats
 from storage.schema import SchemaMismatch, check_schema, current_revision, head_revision, upgrade
@@ -154,7 +154,7 @@ def feeds_remove(url: str) -> None:
 def feeds_list() -> None:
     """Subscriptions with their status."""
     engine = open_store()
-    with engine.connect().execution_options(read_only=True) as conn:
+    with reading(engine) as conn:
         rows = feed_store.list_feeds(conn)
     engine.dispose()
     table = Table("URL", "last success", "errors", "last error", "next check")
@@ -176,7 +176,7 @@ def feeds_list() -> None:
 def search(words: str, limit: int) -> None:
     """Full-text search over article titles and text."""
     engine = open_store()
-    with engine.connect().execution_options(read_only=True) as conn:
+    with reading(engine) as conn:
         hits = search_articles(conn, words, limit)
     engine.dispose()
     if not hits:
@@ -207,7 +207,7 @@ def feeds_import(opml_file: str) -> None:
 def feeds_export() -> None:
     """Print the subscriptions as OPML."""
     engine = open_store()
-    with engine.connect().execution_options(read_only=True) as conn:
+    with reading(engine) as conn:
         rows = feed_store.list_feeds(conn)
     engine.dispose()
     click.echo(opml.export([(f.url, f.title) for f in rows]), nl=False)
@@ -358,7 +358,7 @@ def reprocess(since: datetime | None) -> None:
     engine = open_store()
     when = since.replace(tzinfo=UTC) if since is not None else None
     done = failed = 0
-    with engine.connect().execution_options(read_only=True) as conn:
+    with reading(engine) as conn:
         rows = list(stored_pages(conn, when))
     for article_id, url, raw in rows:
         try:
@@ -385,7 +385,7 @@ def reprocess(since: datetime | None) -> None:
 def stats() -> None:
     """Feeds, articles, duplicates, removed blocks by reason, fetch errors by kind."""
     engine = open_store()
-    with engine.connect().execution_options(read_only=True) as conn:
+    with reading(engine) as conn:
         summary = store_stats(conn)
     engine.dispose()
     table = Table("", "", "count")
@@ -400,7 +400,7 @@ def stats() -> None:
 def duplicates(article_id: int | None) -> None:
     """List clusters of copies, or the copies of one article."""
     engine = open_store()
-    with engine.connect().execution_options(read_only=True) as conn:
+    with reading(engine) as conn:
         if article_id is None:
             table = Table("id", "copies", "title", "URL")
             for root, n in clusters(conn):

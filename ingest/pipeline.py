@@ -27,6 +27,7 @@ from ingest.pages import PageFetcher
 from ingest.schedule import Policy
 from ingest.urls import canonical_url, normalise_url
 from storage.dedup import article_for_urls
+from storage.engine import reading
 from storage.feeds import load_feed_state, save_feed_check
 from storage.fetches import FetchRecord, log_fetches
 from storage.models import Entry, utcnow
@@ -82,7 +83,7 @@ class Pipeline:
         await asyncio.gather(*(self.process_feed(feed_id) for feed_id in feed_ids))
 
     async def process_feed(self, feed_id: int) -> None:
-        with self.engine.connect().execution_options(read_only=True) as conn:
+        with reading(self.engine) as conn:
             state = load_feed_state(conn, feed_id)
         check = await check_feed(self.fetcher, feed_id, state, self.policy)
         with self.engine.begin() as conn:
@@ -109,7 +110,7 @@ class Pipeline:
         )
         if feed_id is not None:
             query = query.where(Entry.feed_id == feed_id)
-        with self.engine.connect().execution_options(read_only=True) as conn:
+        with reading(self.engine) as conn:
             return [PendingEntry(r.id, r.feed_id, r.link) for r in conn.execute(query)]
 
     async def ingest_entries(self, entries: Sequence[PendingEntry]) -> None:
@@ -119,7 +120,7 @@ class Pipeline:
         spellings = list(
             dict.fromkeys([entry.link, normalise_url(entry.link), canonical_url(entry.link)])
         )
-        with self.engine.connect().execution_options(read_only=True) as conn:
+        with reading(self.engine) as conn:
             article_id = article_for_urls(conn, spellings)
         if article_id is not None:
             self.stats.counts["known pages"] += 1

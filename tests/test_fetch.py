@@ -10,7 +10,7 @@ import asyncio
 import gzip
 import time
 import tracemalloc
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -102,6 +102,16 @@ def entry_guids(store: Engine) -> list[str]:
 def fetch_log(store: Engine) -> list[Any]:
     with store.connect() as conn:
         return list(conn.execute(select(Fetch.__table__).order_by(Fetch.id)))
+
+
+def peak_memory(action: Callable[[], object]) -> int:
+    """Peak bytes traced while `action` runs (the test server shares this process)."""
+    tracemalloc.start()
+    try:
+        action()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 def seconds_until_next_check(result: FeedCheck) -> float:
@@ -292,12 +302,7 @@ def test_compression_bombs_are_stopped_near_the_cap(
         "/feed", respond(200, bombs[encoding], headers={"Content-Encoding": encoding})
     )
     assert len(bombs[encoding]) < CAP  # small on the wire
-    tracemalloc.start()
-    try:
-        check(store, url)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    peak = peak_memory(lambda: check(store, url))
     assert peak < 3 * CAP, f"peak {peak} bytes while refusing a bomb with a {CAP}-byte cap"
     row = feed_row(store)
     assert row.error_count == 1 and f"larger than {CAP} bytes" in row.last_error
@@ -331,13 +336,11 @@ def test_a_lying_content_length_changes_nothing(server: TestServer, store: Engin
         h.wfile.write(rss(ITEMS))
         h.close_connection = True
 
-    tracemalloc.start()
-    try:
+    def both() -> None:
         check(store, server.route("/small", too_small))
         check(store, server.route("/large", too_large))
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+
+    peak = peak_memory(both)
     assert peak < 3 * CAP
     log = fetch_log(store)
     assert (log[0].status, log[0].bytes) == (200, 120)
@@ -378,12 +381,7 @@ def test_billion_laughs_served_over_http(server: TestServer, store: Engine) -> N
         "</channel></rss>"
     ).encode()
     url = server.route("/feed", respond(200, doc))
-    tracemalloc.start()
-    try:
-        check(store, url)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    peak = peak_memory(lambda: check(store, url))
     assert peak < 50 * 1024 * 1024
     with store.connect() as conn:
         titles = list(conn.execute(select(Entry.title)).scalars())
