@@ -34,8 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from ingest.config import Settings  # noqa: E402
-from ingest.extractor_pool import ExtractorPool  # noqa: E402
 from ingest.fetch import Fetcher  # noqa: E402
+from ingest.page_workers import PageWorkers  # noqa: E402
 from ingest.pipeline import Pipeline  # noqa: E402
 from storage.engine import create_store_engine  # noqa: E402
 from storage.feeds import add_feeds, feed_ids  # noqa: E402
@@ -138,11 +138,11 @@ def own_peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def extractor_peak_mib(extractors: ExtractorPool) -> float:
+def extractor_peak_mib(workers: PageWorkers) -> float:
     """The largest peak resident size among the extractor processes (they are the
     forkserver's children, not ours, so getrusage does not see them)."""
     peaks = [0.0]
-    for process in getattr(extractors.executor, "_processes", {}).values():
+    for process in getattr(workers.executor, "_processes", {}).values():
         status = Path(f"/proc/{process.pid}/status")
         if status.exists():
             for line in status.read_text().splitlines():
@@ -178,16 +178,16 @@ async def ingest(
     with engine.begin() as conn:
         add_feeds(conn, feeds)
         ids = feed_ids(conn, feeds)
-    extractors = ExtractorPool(settings.extract_workers, settings.extract_timeout)
+    workers = PageWorkers.for_engine(engine, settings.extract_workers, settings.extract_timeout)
     started = time.perf_counter()
     try:
-        async with Pipeline(settings, engine, extractors) as pipeline:
+        async with Pipeline(settings, engine, workers) as pipeline:
             for chunk in range(0, len(ids), 10):
                 await pipeline.process_feeds(ids[chunk : chunk + 10])
             stored = pipeline.stats.counts["new"] + pipeline.stats.counts["duplicates"]
-        extractor_peak = extractor_peak_mib(extractors)
+        extractor_peak = extractor_peak_mib(workers)
     finally:
-        extractors.close()
+        workers.close()
     seconds = time.perf_counter() - started
     engine.dispose()
     return stored, stored / seconds, extractor_peak

@@ -20,8 +20,8 @@ from ingest import opml
 from ingest.config import ConfigError, Settings, field_type, load_settings
 from ingest.daemon import Daemon, DaemonAlreadyRunningError, sqlite_daemon_lock
 from ingest.extract import extract_article
-from ingest.extractor_pool import ExtractorPool
 from ingest.intake import take_in
+from ingest.page_workers import PageWorkers
 from ingest.pipeline import PendingEntry, Pipeline, RunStats
 from storage import feeds as feed_store
 from storage.articles import stored_pages
@@ -269,9 +269,9 @@ def backfill(
 async def run_backfill(
     settings: Settings, engine: Engine, feed_ids: list[int], page_urls: list[str]
 ) -> RunStats:
-    extractors = ExtractorPool(settings.extract_workers, settings.extract_timeout)
+    workers = PageWorkers.for_engine(engine, settings.extract_workers, settings.extract_timeout)
     try:
-        async with Pipeline(settings, engine, extractors) as pipeline:
+        async with Pipeline(settings, engine, workers) as pipeline:
             with Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
@@ -293,7 +293,7 @@ async def run_backfill(
                 await asyncio.gather(*map(one_feed, feed_ids), *map(one_page, page_urls))
             return pipeline.stats
     finally:
-        extractors.close()
+        workers.close()
 
 
 def _progress_line(stats: RunStats) -> str:

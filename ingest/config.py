@@ -72,7 +72,9 @@ class Settings:
     lease_seconds: int = _setting(
         900, "How long a claimed feed stays leased; a dead worker's lease expires after it."
     )
-    extract_workers: int = _setting(2, "Processes that extract articles from pages.")
+    extract_workers: int = _setting(
+        2, "Processes that extract, clean, deduplicate and store pages."
+    )
     extract_timeout: float = _setting(
         20.0, "Longest extraction of one page, in seconds, before it is abandoned."
     )

@@ -27,7 +27,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine
 
 from ingest.config import Settings
-from ingest.extractor_pool import ExtractorPool
+from ingest.page_workers import PageWorkers
 from ingest.pipeline import Pipeline
 from storage.feeds import claim_due_feeds, release_leases
 from storage.models import utcnow
@@ -98,9 +98,11 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
-        extractors = ExtractorPool(self.settings.extract_workers, self.settings.extract_timeout)
+        workers = PageWorkers.for_engine(
+            self.engine, self.settings.extract_workers, self.settings.extract_timeout
+        )
         try:
-            async with Pipeline(self.settings, self.engine, extractors) as pipeline:
+            async with Pipeline(self.settings, self.engine, workers) as pipeline:
                 scheduler = AsyncIOScheduler(event_loop=loop)
                 scheduler.add_job(
                     self.tick,
@@ -125,7 +127,7 @@ class Daemon:
         finally:
             with self.engine.begin() as conn:
                 release_leases(conn, self.owner)
-            extractors.close()
+            workers.close()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
             log.info("worker %s stopped after %s ticks", self.owner, self.ticks)

@@ -7,11 +7,11 @@ unique constraints (canonical URL, content hash), not by locks of our own.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from ingest.dedup import (
@@ -28,7 +28,6 @@ from ingest.site_boilerplate import SITE_BOILERPLATE, block_keys, strip_blocks
 from ingest.urls import host_of, normalise_url
 from storage.articles import ArticleRecord, RemovedText, add_article_urls, store_article
 from storage.dedup import article_for_urls, article_with_hash, near_candidates, replace_bands
-from storage.models import Article as ArticleRow
 from storage.site_boilerplate import (
     article_content,
     articles_with_blocks,
@@ -54,14 +53,19 @@ class Intake:
 
 
 def strip_site_boilerplate(
-    conn: Connection, host: str, article_id: int, text: str, canonical: bool, minimum: int
+    conn: Connection,
+    host: str,
+    article_id: int,
+    keys: Collection[str],
+    canonical: bool,
+    minimum: int,
+    fresh: bool,
 ) -> None:
     """Count the article's blocks for its host (canonical articles only, so copies of one
     story count once), then strip every block that has become the host's boilerplate from
     every article of the host that has it."""
-    keys = block_keys(text)
     if canonical:
-        record_blocks(conn, host, article_id, keys)
+        record_blocks(conn, host, article_id, keys, replace=not fresh)
     frequent = frequent_blocks(conn, host, keys, minimum)
     if not frequent:
         return
@@ -80,6 +84,50 @@ def urls_of(page_url: str, seen: Sequence[str], canonical: str) -> list[str]:
     return sorted(urls)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """Everything about an article that does not need the store, computed before the
+    transaction so that the store's write lock is held for the SQL alone."""
+
+    record: ArticleRecord
+    fingerprint: Fingerprint
+    band_keys: list[int]
+    block_keys: dict[str, str]
+
+
+def prepare(
+    page_url: str,
+    article: Article,
+    seen_at: datetime,
+    seen_urls: Sequence[str] = (),
+    raw_html: str | None = None,
+    precomputed: Fingerprint | None = None,
+) -> Prepared:
+    canonical = choose_canonical_url(page_url, article.canonical_url)
+    words = content_words(article.text)
+    fp = precomputed or fingerprint(words)
+    record = ArticleRecord(
+        canonical_url=canonical,
+        host=host_of(canonical),
+        seen_at=seen_at,
+        text=article.text,
+        html=article.html,
+        urls=tuple(urls_of(page_url, seen_urls, canonical)),
+        title=article.title,
+        author=article.author,
+        published_at=article.published,
+        language=article.language,
+        site_name=article.site_name,
+        lead_image=article.lead_image,
+        word_count=len(words),
+        content_hash=content_hash(words),
+        fingerprint=fp.to_bytes(),
+        raw_html=raw_html,
+        removed=tuple(RemovedText(r.reason, r.text) for r in article.removed),
+    )
+    return Prepared(record, fp, band_keys(fp), block_keys(article.text))
+
+
 def take_in(
     conn: Connection,
     page_url: str,
@@ -90,65 +138,55 @@ def take_in(
     site_min_articles: int = 5,
     precomputed: Fingerprint | None = None,
 ) -> Intake:
-    canonical = choose_canonical_url(page_url, article.canonical_url)
-    urls = urls_of(page_url, seen_urls, canonical)
-    words = content_words(article.text)
-    digest = content_hash(words)
-    fp = precomputed or fingerprint(words)
+    prepared = prepare(page_url, article, seen_at, seen_urls, raw_html, precomputed)
+    return take_in_prepared(conn, prepared, site_min_articles)
 
-    existing = article_for_urls(conn, urls)
-    if existing is not None:
-        canonical = conn.execute(
-            select(ArticleRow.canonical_url).where(ArticleRow.id == existing)
-        ).scalar_one()
-    elif digest is not None:
-        same = article_with_hash(conn, digest)
+
+def take_in_prepared(conn: Connection, prepared: Prepared, site_min_articles: int = 5) -> Intake:
+    record = prepared.record
+    urls = list(record.urls)
+    known = article_for_urls(conn, urls)
+    existing = None
+    if known is not None:
+        existing, canonical = known
+        record = replace(record, canonical_url=canonical)
+    elif record.content_hash is not None:
+        same = article_with_hash(conn, record.content_hash)
         if same is not None:
-            add_article_urls(conn, same, urls, seen_at)
+            add_article_urls(conn, same, urls, record.seen_at)
             return Intake(same, SAME_TEXT)
 
     duplicate_of = None
-    keys = band_keys(fp)
-    for candidate in near_candidates(conn, keys, exclude=existing):
+    for candidate in near_candidates(conn, prepared.band_keys, exclude=existing):
         if candidate.fingerprint and is_near_duplicate(
-            fp, Fingerprint.from_bytes(candidate.fingerprint)
+            prepared.fingerprint, Fingerprint.from_bytes(candidate.fingerprint)
         ):
             duplicate_of = candidate.duplicate_of or candidate.id
             break
 
-    record = ArticleRecord(
-        canonical_url=canonical,
-        host=host_of(canonical),
-        seen_at=seen_at,
-        text=article.text,
-        html=article.html,
-        urls=tuple(urls),
-        title=article.title,
-        author=article.author,
-        published_at=article.published,
-        language=article.language,
-        site_name=article.site_name,
-        lead_image=article.lead_image,
-        word_count=len(words),
-        content_hash=digest,
-        fingerprint=fp.to_bytes(),
-        raw_html=raw_html,
-        removed=tuple(RemovedText(r.reason, r.text) for r in article.removed),
-    )
     try:
         with conn.begin_nested():
-            stored = store_article(conn, record, duplicate_of if existing is None else None)
+            stored = store_article(
+                conn, record, duplicate_of if existing is None else None, existing is None
+            )
     except IntegrityError:
         # Another worker stored the same text under another URL a moment ago.
-        same = article_with_hash(conn, digest) if digest else None
+        same = article_with_hash(conn, record.content_hash) if record.content_hash else None
         if same is None:
             raise
-        add_article_urls(conn, same, urls, seen_at)
+        add_article_urls(conn, same, urls, record.seen_at)
         return Intake(same, SAME_TEXT)
     if stored.created or stored.content_changed:
-        replace_bands(conn, stored.id, keys)
+        fresh = stored.created and existing is None  # nothing of it in the store yet
+        replace_bands(conn, stored.id, prepared.band_keys, replace=not fresh)
         strip_site_boilerplate(
-            conn, record.host, stored.id, article.text, duplicate_of is None, site_min_articles
+            conn,
+            record.host,
+            stored.id,
+            prepared.block_keys,
+            duplicate_of is None,
+            site_min_articles,
+            fresh,
         )
     if stored.created:
         return Intake(stored.id, NEAR_DUPLICATE if duplicate_of else NEW, duplicate_of)

@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select, update
 
-from ingest.charset import decode_html
 from ingest.config import Settings
-from ingest.extractor_pool import ExtractionError, ExtractorPool
 from ingest.feedcheck import check_feed
 from ingest.fetch import Fetcher, FetchError
-from ingest.intake import NEAR_DUPLICATE, NEW, SAME_TEXT, UPDATED, take_in
+from ingest.intake import NEAR_DUPLICATE, NEW, SAME_TEXT, UPDATED
+from ingest.page_workers import Page, PageError, PageWorkers
 from ingest.pages import PageFetcher
 from ingest.schedule import Policy
 from ingest.urls import canonical_url, normalise_url
@@ -30,7 +29,7 @@ from storage.dedup import article_for_urls
 from storage.engine import reading
 from storage.feeds import load_feed_state, save_feed_check
 from storage.fetches import FetchRecord, log_fetches
-from storage.models import Entry, utcnow
+from storage.models import Entry
 
 log = logging.getLogger("ingest")
 
@@ -62,15 +61,18 @@ class PendingEntry:
 class Pipeline:
     """Shared by all the work of one process; use within `async with`."""
 
-    def __init__(self, settings: Settings, engine: Engine, extractors: ExtractorPool) -> None:
+    def __init__(self, settings: Settings, engine: Engine, workers: PageWorkers) -> None:
         self.settings = settings
         self.engine = engine
-        self.extractors = extractors
+        self.workers = workers
         self.policy = Policy.from_settings(settings)
         self.fetcher = Fetcher(settings)
         self.pages = PageFetcher(self.fetcher)
         self.inflight: dict[str, asyncio.Future[int | None]] = {}
         self.page_slots = asyncio.Semaphore(settings.max_connections)
+        # Pages fetched or being fetched and not yet stored: bounds memory when fetching
+        # outpaces the workers.
+        self.pages_held = asyncio.Semaphore(settings.max_connections + workers.capacity)
         self.stats = RunStats()
 
     async def __aenter__(self) -> Pipeline:
@@ -121,7 +123,8 @@ class Pipeline:
             dict.fromkeys([entry.link, normalise_url(entry.link), canonical_url(entry.link)])
         )
         with reading(self.engine) as conn:
-            article_id = article_for_urls(conn, spellings)
+            known = article_for_urls(conn, spellings)
+        article_id = known[0] if known is not None else None
         if article_id is not None:
             self.stats.counts["known pages"] += 1
         else:
@@ -142,8 +145,12 @@ class Pipeline:
                 )
 
     async def _ingest_page(self, entry: PendingEntry) -> int | None:
-        """Fetch, extract and store one page; the fetch log row, the article and the
-        entry's link to it are written in one transaction."""
+        """Fetch one page here; extract and store it in a worker process, where the fetch
+        log row, the article and the entry's link to it are written in one transaction."""
+        async with self.pages_held:
+            return await self._fetch_and_process(entry)
+
+    async def _fetch_and_process(self, entry: PendingEntry) -> int | None:
         url = entry.link
         async with self.page_slots:
             started = time.monotonic()
@@ -152,40 +159,30 @@ class Pipeline:
             except FetchError as exc:
                 self._write_fetch(self._fetch_record(entry, started, None, 0, exc.kind, str(exc)))
                 return None
-            size = len(response.content)
-            if response.status != 200:
-                error = f"HTTP {response.status}"
-                record = self._fetch_record(entry, started, response.status, size, "http", error)
-                self._write_fetch(record)
-                return None
-            fetched = self._fetch_record(entry, started, 200, size, None, None)
-            try:
-                extracted = await self.extractors.extract(
-                    response.content, response.url, response.headers.get("content-type")
-                )
-            except ExtractionError as exc:
-                self._write_fetch(fetched)
-                self.stats.error(f"{url}: {exc}")
-                return None
-        raw = None
-        if self.settings.store_raw_html:
-            raw = decode_html(response.content, response.headers.get("content-type"))
-        with self.engine.begin() as conn:
-            log_fetches(conn, [fetched])
-            intake = take_in(
-                conn,
-                response.url,
-                extracted.article,
-                utcnow(),
-                [url, *response.redirects],
-                raw,
-                self.settings.site_boilerplate_min_articles,
-                extracted.fingerprint,
+        size = len(response.content)
+        if response.status != 200:
+            error = f"HTTP {response.status}"
+            self._write_fetch(
+                self._fetch_record(entry, started, response.status, size, "http", error)
             )
-            if entry.feed_id is not None:
-                conn.execute(
-                    update(Entry).where(Entry.id == entry.id).values(article_id=intake.article_id)
-                )
+            return None
+        fetched = self._fetch_record(entry, started, 200, size, None, None)
+        page = Page(
+            response.content,
+            response.url,
+            response.headers.get("content-type"),
+            (url, *response.redirects),
+            entry.id if entry.feed_id is not None else None,
+            fetched,
+            self.settings.store_raw_html,
+            self.settings.site_boilerplate_min_articles,
+        )
+        try:
+            intake = await self.workers.process(page)
+        except PageError as exc:
+            self._write_fetch(fetched)
+            self.stats.error(f"{url}: {exc}")
+            return None
         self.stats.counts["pages"] += 1
         if intake.outcome in (SAME_TEXT, NEAR_DUPLICATE):
             self.stats.counts["duplicates"] += 1

@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, case, delete, insert, select
+from sqlalchemy import Connection, Table, bindparam, case, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.models import Article, ArticleUrl, RemovedBlock
@@ -43,6 +43,12 @@ class ArticleRecord:
     fingerprint: bytes | None = None
     raw_html: str | None = None
     removed: tuple[RemovedText, ...] = field(default=())
+    raw_html_blob: bytes | None = field(init=False, repr=False, compare=False)
+    """The raw HTML compressed when the record is made, not in the write transaction."""
+
+    def __post_init__(self) -> None:
+        blob = compress_html(self.raw_html) if self.raw_html is not None else None
+        object.__setattr__(self, "raw_html_blob", blob)
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,8 @@ ARTICLE_COLUMNS = (
     "duplicate_of",
     "raw_html",
 )
+_DELETE_REMOVED = delete(RemovedBlock).where(RemovedBlock.article_id == bindparam("article_id"))
+_INSERT_REMOVED = insert(RemovedBlock)
 KEEP_ON_UPDATE = {"canonical_url", "first_seen_at", "content_changed_at", "duplicate_of"}
 
 
@@ -102,12 +110,17 @@ def _article_upsert(dialect: str) -> Any:
 
 
 def store_article(
-    conn: Connection, record: ArticleRecord, duplicate_of: int | None = None
+    conn: Connection,
+    record: ArticleRecord,
+    duplicate_of: int | None = None,
+    unseen: bool = False,
 ) -> StoredArticle:
     """Insert the article or update the one with the same canonical URL, atomically.
 
     An update keeps `first_seen_at`; `content_changed_at` moves only when the content hash
-    changes. The removed blocks are replaced when the content is new or changed.
+    changes. The removed blocks are replaced when the content is new or changed; `unseen`
+    says that no article had any of the record's URLs a moment ago, so that a new one has
+    nothing to replace.
     """
     row = {
         "canonical_url": record.canonical_url,
@@ -127,23 +140,23 @@ def store_article(
         "content_hash": record.content_hash,
         "fingerprint": record.fingerprint,
         "duplicate_of": duplicate_of,
-        "raw_html": compress_html(record.raw_html) if record.raw_html is not None else None,
+        "raw_html": record.raw_html_blob,
     }
     article_id, first_seen, changed_at = conn.execute(_article_upsert(conn.dialect.name), row).one()
     created = first_seen == record.seen_at
     changed = changed_at == record.seen_at
     urls = {record.canonical_url, *record.urls}
     add_article_urls(conn, article_id, sorted(urls), record.seen_at)
-    if created or changed:
-        conn.execute(delete(RemovedBlock).where(RemovedBlock.article_id == article_id))
-        if record.removed:
-            conn.execute(
-                insert(RemovedBlock),
-                [
-                    {"article_id": article_id, "position": i, "reason": r.reason, "text": r.text}
-                    for i, r in enumerate(record.removed)
-                ],
-            )
+    if changed and not (created and unseen):
+        conn.execute(_DELETE_REMOVED, {"article_id": article_id})
+    if (created or changed) and record.removed:
+        conn.execute(
+            _INSERT_REMOVED,
+            [
+                {"article_id": article_id, "position": i, "reason": r.reason, "text": r.text}
+                for i, r in enumerate(record.removed)
+            ],
+        )
     return StoredArticle(id=article_id, created=created, content_changed=changed and not created)
 
 

@@ -1,17 +1,18 @@
 """Queries behind deduplication: URL and content-hash lookups, and the LSH band index.
 
 The band index is a table (`near_dup_bands`, indexed by band key), so every worker and every
-restart sees the same index."""
+restart sees the same index. The statements are built once: they run for every article, and
+building them cost more than running them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from storage.models import Article, ArticleUrl, NearDupBand
-from storage.upsert import upsert
 
 
 @dataclass(frozen=True)
@@ -21,19 +22,52 @@ class Candidate:
     fingerprint: bytes | None
 
 
-def article_for_urls(conn: Connection, urls: Iterable[str]) -> int | None:
-    """The article already seen under any of these URLs."""
-    found = conn.execute(
-        select(ArticleUrl.article_id).where(ArticleUrl.url.in_(list(urls))).limit(1)
-    ).scalar()
-    return int(found) if found is not None else None
+_BY_URL = (
+    select(Article.id, Article.canonical_url)
+    .join(ArticleUrl, ArticleUrl.article_id == Article.id)
+    .where(ArticleUrl.url.in_(bindparam("urls", expanding=True)))
+    .limit(1)
+)
+_BY_HASH = (
+    select(Article.id)
+    .where(Article.content_hash == bindparam("digest"))
+    .order_by(Article.id)
+    .limit(1)
+)
+_BY_HASH_EXCEPT = (
+    select(Article.id)
+    .where(Article.content_hash == bindparam("digest"), Article.id != bindparam("exclude"))
+    .order_by(Article.id)
+    .limit(1)
+)
+_SHARING_A_BAND = (
+    select(Article.id, Article.duplicate_of, Article.fingerprint)
+    .where(
+        Article.id.in_(
+            select(NearDupBand.article_id)
+            .where(NearDupBand.band_key.in_(bindparam("keys", expanding=True)))
+            .distinct()
+            .scalar_subquery()
+        ),
+        Article.id != bindparam("exclude"),
+    )
+    .order_by(Article.first_seen_at, Article.id)
+)
+_DELETE_BANDS = delete(NearDupBand).where(NearDupBand.article_id == bindparam("article_id"))
+_INSERT_BAND = insert(NearDupBand)
+
+
+def article_for_urls(conn: Connection, urls: Iterable[str]) -> tuple[int, str] | None:
+    """The article (id, canonical URL) already seen under any of these URLs."""
+    row = conn.execute(_BY_URL, {"urls": list(urls)}).first()
+    return (int(row.id), row.canonical_url) if row is not None else None
 
 
 def article_with_hash(conn: Connection, digest: str, exclude: int | None = None) -> int | None:
-    query = select(Article.id).where(Article.content_hash == digest)
-    if exclude is not None:
-        query = query.where(Article.id != exclude)
-    found = conn.execute(query.order_by(Article.id).limit(1)).scalar()
+    if exclude is None:
+        found = conn.execute(_BY_HASH, {"digest": digest}).scalar()
+    else:
+        found = conn.execute(_BY_HASH_EXCEPT, {"digest": digest, "exclude": exclude}).scalar()
     return int(found) if found is not None else None
 
 
@@ -43,20 +77,16 @@ def near_candidates(
     """Articles sharing at least one band key, each once, oldest first."""
     if not keys:
         return []
-    ids = (
-        select(NearDupBand.article_id)
-        .where(NearDupBand.band_key.in_(list(keys)))
-        .distinct()
-        .scalar_subquery()
-    )
-    query = select(Article.id, Article.duplicate_of, Article.fingerprint).where(Article.id.in_(ids))
-    if exclude is not None:
-        query = query.where(Article.id != exclude)
-    rows = conn.execute(query.order_by(Article.first_seen_at, Article.id))
+    rows = conn.execute(_SHARING_A_BAND, {"keys": list(keys), "exclude": exclude or 0})
     return [Candidate(r.id, r.duplicate_of, r.fingerprint) for r in rows]
 
 
-def replace_bands(conn: Connection, article_id: int, keys: Sequence[int]) -> None:
-    conn.execute(delete(NearDupBand).where(NearDupBand.article_id == article_id))
-    rows = [{"band_key": key, "article_id": article_id} for key in keys]
-    upsert(conn, NearDupBand.__table__, rows, key=["band_key", "article_id"])  # type: ignore[arg-type]
+def replace_bands(
+    conn: Connection, article_id: int, keys: Sequence[int], replace: bool = True
+) -> None:
+    """The article's band keys; `replace=False` for a new article, which has none yet."""
+    if replace:
+        conn.execute(_DELETE_BANDS, {"article_id": article_id})
+    rows = [{"band_key": key, "article_id": article_id} for key in dict.fromkeys(keys)]
+    if rows:
+        conn.execute(_INSERT_BAND, rows)

@@ -4,17 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from storage.models import Article, HostBlock, RemovedBlock
-from storage.upsert import upsert
+
+_DELETE_BLOCKS = delete(HostBlock).where(HostBlock.article_id == bindparam("article_id"))
+_INSERT_BLOCK = insert(HostBlock)
+_FREQUENT = (
+    select(HostBlock.block_key)
+    .where(
+        HostBlock.host == bindparam("host"),
+        HostBlock.block_key.in_(bindparam("keys", expanding=True)),
+    )
+    .group_by(HostBlock.block_key)
+    .having(func.count() >= bindparam("minimum"))
+)
 
 
-def record_blocks(conn: Connection, host: str, article_id: int, keys: Iterable[str]) -> None:
-    """The article's blocks, replacing what it had before (an updated page)."""
-    conn.execute(delete(HostBlock).where(HostBlock.article_id == article_id))
+def record_blocks(
+    conn: Connection, host: str, article_id: int, keys: Iterable[str], replace: bool = True
+) -> None:
+    """The article's blocks, replacing what it had before (an updated page); `replace=False`
+    for a new article, which has none yet."""
+    if replace:
+        conn.execute(_DELETE_BLOCKS, {"article_id": article_id})
     rows = [{"host": host, "block_key": key, "article_id": article_id} for key in keys]
-    upsert(conn, HostBlock.__table__, rows, key=["host", "block_key", "article_id"])  # type: ignore[arg-type]
+    if rows:
+        conn.execute(_INSERT_BLOCK, rows)
 
 
 def frequent_blocks(conn: Connection, host: str, keys: Iterable[str], minimum: int) -> set[str]:
@@ -22,12 +38,7 @@ def frequent_blocks(conn: Connection, host: str, keys: Iterable[str], minimum: i
     keys = list(keys)
     if not keys:
         return set()
-    rows = conn.execute(
-        select(HostBlock.block_key)
-        .where(HostBlock.host == host, HostBlock.block_key.in_(keys))
-        .group_by(HostBlock.block_key)
-        .having(func.count() >= minimum)
-    )
+    rows = conn.execute(_FREQUENT, {"host": host, "keys": keys, "minimum": minimum})
     return set(rows.scalars())
 
 

@@ -15,11 +15,12 @@ import pytest
 from sqlalchemy import func, select
 
 from ingest.extract import Article, extract_article
-from ingest.extractor_pool import ExtractionError, ExtractorPool
+from ingest.page_workers import Page, PageError, PageWorkers
 from storage.engine import create_store_engine
 from storage.feeds import add_feeds
 from storage.models import Article as ArticleRow
 from storage.models import Entry, Feed
+from storage.schema import upgrade
 from tests.httpserver import TestServer, respond
 from tests.site import AEB, Site, build_site
 from tests.test_end_to_end import page_hits, settings_env
@@ -227,33 +228,67 @@ def crash_or_extract(content: bytes, url: str, content_type: str | None) -> Arti
     return extract_article(content, url, content_type)
 
 
-def test_a_page_that_crashes_or_hangs_the_parser_is_isolated() -> None:
-    good = (
-        b"<html><body><p>" + b"A perfectly ordinary paragraph of text. " * 5 + b"</p></body></html>"
-    )
-    hang = b"<div>" * 80_000  # Lexbor takes many seconds on nesting this deep
+def ordinary_page(n: int) -> bytes:
+    sentence = f"A perfectly ordinary paragraph of text number {n}, about nothing much. "
+    return f"<html><body><p>{sentence * 5}</p></body></html>".encode()
+
+
+def stored_text(url: str, article_id: int) -> str:
+    engine = create_store_engine(url)
+    with engine.connect() as conn:
+        text = conn.execute(select(ArticleRow.text).where(ArticleRow.id == article_id)).scalar()
+    engine.dispose()
+    return text or ""
+
+
+def outcomes(database_url: str, pages: list[bytes], together: bool) -> list[str]:
+    """Each page through the workers (one after the other, or all at once so that they
+    share batches): "ok <n>" when stored with its text, else the error."""
+    upgrade(create_store_engine(database_url))
+
+    async def one(pool: PageWorkers, n: int, content: bytes) -> str:
+        try:
+            intake = await pool.process(Page(content, f"https://x.example/{n}"))
+        except PageError as exc:
+            return str(exc)
+        text = stored_text(database_url, intake.article_id)
+        return f"ok {n}" if f"number {n}," in text else f"wrong {n}"
 
     async def go() -> list[str]:
-        pool = ExtractorPool(workers=2, timeout=2.0, job=crash_or_extract)
-        results = []
+        pool = PageWorkers(database_url, workers=2, timeout=2.0, job=crash_or_extract)
         try:
-            for page in (good, b"crash", good, hang, good):
-                try:
-                    article = (await pool.extract(page, "https://x.example/", None)).article
-                    results.append("ok" if "ordinary paragraph" in article.text else "wrong")
-                except ExtractionError as exc:
-                    results.append(str(exc))
+            if together:
+                return list(await asyncio.gather(*(one(pool, n, p) for n, p in enumerate(pages))))
+            return [await one(pool, n, page) for n, page in enumerate(pages)]
         finally:
             pool.close()
-        return results
 
+    return asyncio.run(go())
+
+
+HANG = b"<div>" * 80_000  # Lexbor takes many seconds on nesting this deep
+
+
+def test_a_page_that_crashes_or_hangs_the_parser_is_isolated(tmp_path: Path) -> None:
+    pages = [ordinary_page(0), b"crash", ordinary_page(2), HANG, ordinary_page(4)]
     started = time.monotonic()
-    results = asyncio.run(go())
+    results = outcomes(f"sqlite:///{tmp_path}/store.db", pages, together=False)
     assert results == [
-        "ok",
+        "ok 0",
         "the extractor process crashed on this page",
-        "ok",
+        "ok 2",
         "extraction took longer than 2s",
-        "ok",
+        "ok 4",
     ]
     assert time.monotonic() - started < 20
+
+
+def test_a_crash_or_hang_in_a_batch_fails_that_page_alone(tmp_path: Path) -> None:
+    pages = [ordinary_page(0), b"crash", ordinary_page(2), ordinary_page(3), HANG]
+    pages += [ordinary_page(n) for n in range(5, 12)]
+    results = outcomes(f"sqlite:///{tmp_path}/store.db", pages, together=True)
+    assert results[1] == "the extractor process crashed on this page"
+    assert results[4] == "extraction took longer than 2s"
+    assert [r for n, r in enumerate(results) if n not in (1, 4)] == [
+        f"ok {n}" for n in range(12) if n not in (1, 4)
+    ]
