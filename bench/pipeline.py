@@ -90,6 +90,8 @@ class StaticServer:
                 str(self.port),
                 "--bind",
                 "127.0.0.1",
+                "--protocol",  # keep-alive, as real sites do
+                "HTTP/1.1",
                 "--directory",
                 str(root),
             ],
@@ -178,7 +180,7 @@ async def ingest(
     with engine.begin() as conn:
         add_feeds(conn, feeds)
         ids = feed_ids(conn, feeds)
-    workers = PageWorkers.for_engine(engine, settings.extract_workers, settings.extract_timeout)
+    workers = PageWorkers.for_settings(engine, settings)
     started = time.perf_counter()
     try:
         async with Pipeline(settings, engine, workers) as pipeline:

@@ -31,6 +31,7 @@ from ingest.blocks import HEADING, LIST_ITEM, PARAGRAPH, TABLE, Block, Removed, 
 DUPLICATE, RELATED, BOILERPLATE = "duplicate", "related-links", "boilerplate"
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_ASCII_NON_WORD = {c: " " for c in range(128) if not re.fullmatch(r"\w", chr(c))}
 _SENTENCE_END = frozenset(".!?;:。！？…\"')]»”’")
 
 
@@ -114,9 +115,10 @@ def normalise(text: str) -> str:
     folded, so that they compare equal."""
     if "&" in text:
         text = html.unescape(text)
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
     # Words only: quotes, dashes and other punctuation fall away with the spacing.
+    if text.isascii():  # the same words as the regular expression, faster
+        return " ".join(text.lower().translate(_ASCII_NON_WORD).split())
+    text = unicodedata.normalize("NFKC", text)
     return " ".join(_WORD.findall(text.casefold()))
 
 

@@ -269,7 +269,7 @@ def backfill(
 async def run_backfill(
     settings: Settings, engine: Engine, feed_ids: list[int], page_urls: list[str]
 ) -> RunStats:
-    workers = PageWorkers.for_engine(engine, settings.extract_workers, settings.extract_timeout)
+    workers = PageWorkers.for_settings(engine, settings)
     try:
         async with Pipeline(settings, engine, workers) as pipeline:
             with Progress(

@@ -98,9 +98,7 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
-        workers = PageWorkers.for_engine(
-            self.engine, self.settings.extract_workers, self.settings.extract_timeout
-        )
+        workers = PageWorkers.for_settings(self.engine, self.settings)
         try:
             async with Pipeline(self.settings, self.engine, workers) as pipeline:
                 scheduler = AsyncIOScheduler(event_loop=loop)

@@ -12,19 +12,23 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ingest.dedup import (
     Fingerprint,
     band_keys,
     choose_canonical_url,
     content_hash,
-    content_words,
     fingerprint,
     is_near_duplicate,
 )
 from ingest.extract import Article
-from ingest.site_boilerplate import SITE_BOILERPLATE, block_keys, strip_blocks
+from ingest.site_boilerplate import (
+    SITE_BOILERPLATE,
+    block_keys,
+    normalised_blocks,
+    strip_blocks,
+)
 from ingest.urls import host_of, normalise_url
 from storage.articles import ArticleRecord, RemovedText, add_article_urls, store_article
 from storage.dedup import article_for_urls, article_with_hash, near_candidates, replace_bands
@@ -52,28 +56,40 @@ class Intake:
     duplicate_of: int | None = None
 
 
-def strip_site_boilerplate(
-    conn: Connection,
-    host: str,
-    article_id: int,
-    keys: Collection[str],
-    canonical: bool,
-    minimum: int,
-    fresh: bool,
-) -> None:
-    """Count the article's blocks for its host (canonical articles only, so copies of one
-    story count once), then strip every block that has become the host's boilerplate from
-    every article of the host that has it."""
-    if canonical:
-        record_blocks(conn, host, article_id, keys, replace=not fresh)
-    frequent = frequent_blocks(conn, host, keys, minimum)
-    if not frequent:
-        return
-    for other in sorted({article_id, *articles_with_blocks(conn, host, frequent)}):
-        old_text, old_html = article_content(conn, other)
-        new_text, new_html, removed = strip_blocks(old_text, old_html, frequent)
-        if removed:
-            replace_content(conn, other, new_text, new_html, SITE_BOILERPLATE, removed)
+@dataclass(frozen=True)
+class _Counted:
+    """An article whose content is new or changed: its blocks count for its host."""
+
+    article_id: int
+    host: str
+    keys: Collection[str]
+    canonical: bool  # copies of a story count once, through their canonical article
+    fresh: bool  # nothing of it in the store before
+
+
+def strip_site_boilerplate(conn: Connection, counted: Sequence[_Counted], minimum: int) -> None:
+    """Count the articles' blocks for their host, then strip every block that has become
+    the host's boilerplate from every article of the host that has it."""
+    hosts: dict[str, list[_Counted]] = {}
+    for item in counted:
+        hosts.setdefault(item.host, []).append(item)
+    for host, items in hosts.items():
+        record_blocks(
+            conn,
+            host,
+            [(i.article_id, i.keys) for i in items if i.canonical],
+            replace=[i.article_id for i in items if i.canonical and not i.fresh],
+        )
+        keys = {key for i in items for key in i.keys}
+        frequent = frequent_blocks(conn, host, keys, minimum)
+        if not frequent:
+            continue
+        mine = {i.article_id for i in items}
+        for other in sorted(mine | set(articles_with_blocks(conn, host, frequent))):
+            old_text, old_html = article_content(conn, other)
+            new_text, new_html, removed = strip_blocks(old_text, old_html, frequent)
+            if removed:
+                replace_content(conn, other, new_text, new_html, SITE_BOILERPLATE, removed)
 
 
 def urls_of(page_url: str, seen: Sequence[str], canonical: str) -> list[str]:
@@ -104,7 +120,8 @@ def prepare(
     precomputed: Fingerprint | None = None,
 ) -> Prepared:
     canonical = choose_canonical_url(page_url, article.canonical_url)
-    words = content_words(article.text)
+    blocks = normalised_blocks(article.text)
+    words = " ".join(normalised for _, normalised in blocks).split()  # = content_words(text)
     fp = precomputed or fingerprint(words)
     record = ArticleRecord(
         canonical_url=canonical,
@@ -125,7 +142,7 @@ def prepare(
         raw_html=raw_html,
         removed=tuple(RemovedText(r.reason, r.text) for r in article.removed),
     )
-    return Prepared(record, fp, band_keys(fp), block_keys(article.text))
+    return Prepared(record, fp, band_keys(fp), block_keys(blocks))
 
 
 def take_in(
@@ -143,6 +160,40 @@ def take_in(
 
 
 def take_in_prepared(conn: Connection, prepared: Prepared, site_min_articles: int = 5) -> Intake:
+    outcome = take_in_all(conn, [prepared], site_min_articles)[0]
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def take_in_all(
+    conn: Connection, items: Sequence[Prepared], site_min_articles: int = 5
+) -> list[Intake | SQLAlchemyError]:
+    """Take in several articles in order, in the caller's transaction: each one's outcome,
+    or the error that kept it out (its writes undone, the others unaffected). The per-host
+    boilerplate counts are updated once for all of them."""
+    outcomes: list[Intake | SQLAlchemyError] = []
+    counted: list[_Counted] = []
+    for prepared in items:
+        try:
+            try:
+                with conn.begin_nested():
+                    intake, count = _take_in_one(conn, prepared)
+            except IntegrityError:
+                # Another worker stored the same text a moment ago: now it is visible.
+                with conn.begin_nested():
+                    intake, count = _take_in_one(conn, prepared)
+        except SQLAlchemyError as exc:
+            outcomes.append(exc)
+            continue
+        outcomes.append(intake)
+        if count is not None:
+            counted.append(count)
+    strip_site_boilerplate(conn, counted, site_min_articles)
+    return outcomes
+
+
+def _take_in_one(conn: Connection, prepared: Prepared) -> tuple[Intake, _Counted | None]:
     record = prepared.record
     urls = list(record.urls)
     known = article_for_urls(conn, urls)
@@ -154,7 +205,7 @@ def take_in_prepared(conn: Connection, prepared: Prepared, site_min_articles: in
         same = article_with_hash(conn, record.content_hash)
         if same is not None:
             add_article_urls(conn, same, urls, record.seen_at)
-            return Intake(same, SAME_TEXT)
+            return Intake(same, SAME_TEXT), None
 
     duplicate_of = None
     for candidate in near_candidates(conn, prepared.band_keys, exclude=existing):
@@ -164,30 +215,15 @@ def take_in_prepared(conn: Connection, prepared: Prepared, site_min_articles: in
             duplicate_of = candidate.duplicate_of or candidate.id
             break
 
-    try:
-        with conn.begin_nested():
-            stored = store_article(
-                conn, record, duplicate_of if existing is None else None, existing is None
-            )
-    except IntegrityError:
-        # Another worker stored the same text under another URL a moment ago.
-        same = article_with_hash(conn, record.content_hash) if record.content_hash else None
-        if same is None:
-            raise
-        add_article_urls(conn, same, urls, record.seen_at)
-        return Intake(same, SAME_TEXT)
-    if stored.created or stored.content_changed:
-        fresh = stored.created and existing is None  # nothing of it in the store yet
-        replace_bands(conn, stored.id, prepared.band_keys, replace=not fresh)
-        strip_site_boilerplate(
-            conn,
-            record.host,
-            stored.id,
-            prepared.block_keys,
-            duplicate_of is None,
-            site_min_articles,
-            fresh,
-        )
+    stored = store_article(
+        conn, record, duplicate_of if existing is None else None, unseen=existing is None
+    )
+    if not (stored.created or stored.content_changed):
+        return Intake(stored.id, UNCHANGED), None
+    fresh = stored.created and existing is None  # nothing of it in the store yet
+    replace_bands(conn, stored.id, prepared.band_keys, replace=not fresh)
+    count = _Counted(stored.id, record.host, prepared.block_keys, duplicate_of is None, fresh)
     if stored.created:
-        return Intake(stored.id, NEAR_DUPLICATE if duplicate_of else NEW, duplicate_of)
-    return Intake(stored.id, UPDATED if stored.content_changed else UNCHANGED)
+        outcome = NEAR_DUPLICATE if duplicate_of else NEW
+        return Intake(stored.id, outcome, duplicate_of), count
+    return Intake(stored.id, UPDATED), count

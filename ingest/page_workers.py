@@ -18,12 +18,12 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, bindparam, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine, bindparam, update
 
 from ingest.charset import decode_html
+from ingest.config import Settings
 from ingest.extract import Article, extract_article
-from ingest.intake import Intake, Prepared, prepare, take_in_prepared
+from ingest.intake import Intake, Prepared, prepare, take_in_all
 from storage.engine import create_store_engine
 from storage.fetches import FetchRecord, log_fetches
 from storage.models import Entry, utcnow
@@ -45,6 +45,13 @@ class Page:
     seen_urls: tuple[str, ...] = ()  # the entry's link and the redirects on the way
     entry_id: int | None = None  # the entry to link to the article
     fetch: FetchRecord | None = None  # the fetch log row, written with the article
+
+
+@dataclass(frozen=True)
+class StoreOptions:
+    """How the worker processes store pages."""
+
+    database_url: str
     keep_raw_html: bool = False
     site_min_articles: int = 5
 
@@ -54,6 +61,7 @@ def extract_job(content: bytes, url: str, content_type: str | None) -> Article:
 
 
 _store: Engine | None = None
+_options = StoreOptions("")
 _LINK_ENTRY = (
     update(Entry)
     .where(Entry.id == bindparam("entry_id"))
@@ -61,49 +69,50 @@ _LINK_ENTRY = (
 )
 
 
-def _open_store(database_url: str) -> None:
-    global _store
-    _store = create_store_engine(database_url)
+def _open_store(options: StoreOptions) -> None:
+    global _store, _options
+    _store = create_store_engine(options.database_url)
+    _options = options
 
 
 def _ready() -> bool:
     return True
 
 
-def _take_in(conn: Connection, page: Page, prepared: Prepared) -> Intake:
-    if page.fetch is not None:
-        log_fetches(conn, [page.fetch])
-    intake = take_in_prepared(conn, prepared, page.site_min_articles)
-    if page.entry_id is not None:
-        conn.execute(_LINK_ENTRY, {"entry_id": page.entry_id, "linked_article": intake.article_id})
-    return intake
+def _prepare(job: Job, page: Page) -> Prepared | str:
+    try:
+        article = job(page.content, page.url, page.content_type)
+        raw = decode_html(page.content, page.content_type) if _options.keep_raw_html else None
+        return prepare(page.url, article, utcnow(), page.seen_urls, raw)
+    except Exception as exc:  # noqa: BLE001 - reported for this page alone
+        return f"{type(exc).__name__}: {exc}"
 
 
 def _process(job: Job, pages: list[Page]) -> list[Intake | str]:
     """Each page's outcome, or why it failed. Extraction runs outside the transaction; the
-    pages are then stored in one transaction (one commit, one full-text index flush), each
-    in a savepoint so that one page's failure does not take the others with it."""
-    prepared: list[Prepared | str] = []
-    for page in pages:
-        try:
-            article = job(page.content, page.url, page.content_type)
-            raw = decode_html(page.content, page.content_type) if page.keep_raw_html else None
-            prepared.append(prepare(page.url, article, utcnow(), page.seen_urls, raw))
-        except Exception as exc:  # noqa: BLE001 - reported for this page alone
-            prepared.append(f"{type(exc).__name__}: {exc}")
+    pages are then stored in one transaction (one commit, one full-text index flush), a
+    page's failure undoing its own writes only; the fetch log rows and entry links of the
+    pages stored are written with them."""
+    prepared = [_prepare(job, page) for page in pages]
     assert _store is not None, "worker started without a store"
-    results: list[Intake | str] = []
     with _store.begin() as conn:
-        for page, item in zip(pages, prepared, strict=True):
-            if isinstance(item, str):
-                results.append(item)
-                continue
-            try:
-                with conn.begin_nested():
-                    results.append(_take_in(conn, page, item))
-            except SQLAlchemyError as exc:
-                results.append(f"{type(exc).__name__}: {exc}")
+        ready = [item for item in prepared if isinstance(item, Prepared)]
+        taken = iter(take_in_all(conn, ready, _options.site_min_articles))
+        results = [item if isinstance(item, str) else _described(next(taken)) for item in prepared]
+        stored = [(p, r) for p, r in zip(pages, results, strict=True) if isinstance(r, Intake)]
+        log_fetches(conn, [p.fetch for p, _ in stored if p.fetch is not None])
+        links = [
+            {"entry_id": p.entry_id, "linked_article": r.article_id}
+            for p, r in stored
+            if p.entry_id is not None
+        ]
+        if links:
+            conn.execute(_LINK_ENTRY, links)
     return results
+
+
+def _described(outcome: Intake | Exception) -> Intake | str:
+    return f"{type(outcome).__name__}: {outcome}" if isinstance(outcome, Exception) else outcome
 
 
 class PageWorkers:
@@ -117,12 +126,12 @@ class PageWorkers:
 
     def __init__(
         self,
-        database_url: str,
+        store: StoreOptions,
         workers: int = 2,
         timeout: float = 20.0,
         job: Job = extract_job,
     ) -> None:
-        self.database_url = database_url
+        self.store = store
         self.workers = workers
         self.timeout = timeout
         self.job = job
@@ -133,10 +142,15 @@ class PageWorkers:
         self.capacity = workers * self.QUEUED_BATCHES * self.BATCH_PAGES
 
     @classmethod
-    def for_engine(cls, engine: Engine, workers: int, timeout: float) -> PageWorkers:
+    def for_settings(cls, engine: Engine, settings: Settings) -> PageWorkers:
         if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
             raise ValueError("worker processes need a database file, not an in-memory SQLite")
-        return cls(engine.url.render_as_string(hide_password=False), workers, timeout)
+        store = StoreOptions(
+            engine.url.render_as_string(hide_password=False),
+            settings.store_raw_html,
+            settings.site_boilerplate_min_articles,
+        )
+        return cls(store, settings.extract_workers, settings.extract_timeout)
 
     def _new_executor(self) -> ProcessPoolExecutor:
         """Workers forked from a server that has already imported the extractor, started
@@ -147,7 +161,7 @@ class PageWorkers:
             max_workers=self.workers,
             mp_context=context,
             initializer=_open_store,
-            initargs=(self.database_url,),
+            initargs=(self.store,),
         )
         for started in [executor.submit(_ready) for _ in range(self.workers)]:
             started.result()
@@ -179,12 +193,9 @@ class PageWorkers:
         try:
             results = await self._submit(pages, attempts=1 if len(pages) > 1 else 2)
         except PageError as exc:
-            if len(pages) == 1:
-                results = [str(exc)]
-            else:
-                # Find the page that hung or crashed the worker, one page at a time (a
-                # crash breaks every page in flight): the others still count.
-                results = [await self._alone(page) for page in pages]
+            # A batch that hung or crashed a worker: find the page that did, one page at a
+            # time (a crash breaks every page in flight); the others still count.
+            results = [str(exc)] if len(pages) == 1 else [await self._alone(p) for p in pages]
         for (_, outcome), result in zip(batch, results, strict=True):
             if outcome.done():  # its caller gave up (shutdown)
                 continue

@@ -174,8 +174,6 @@ class Pipeline:
             (url, *response.redirects),
             entry.id if entry.feed_id is not None else None,
             fetched,
-            self.settings.store_raw_html,
-            self.settings.site_boilerplate_min_articles,
         )
         try:
             intake = await self.workers.process(page)

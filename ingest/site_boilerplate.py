@@ -26,20 +26,27 @@ def _bare(line: str) -> str:
     return line[2:] if line.startswith("- ") else line
 
 
-def block_key(line: str) -> str | None:
-    words = normalise(_bare(line))
-    if not words:
-        return None
+def _key(words: str) -> str:
     return hashlib.sha1(words.encode("utf-8")).hexdigest()[:16]
 
 
-def block_keys(text: str) -> dict[str, str]:
-    """Key -> the block's text, for each block (line) of an article's clean text."""
+def block_key(line: str) -> str | None:
+    words = normalise(_bare(line))
+    return _key(words) if words else None
+
+
+def normalised_blocks(text: str) -> list[tuple[str, str]]:
+    """Each block (line) of an article's clean text, without its list marker, with its
+    normalised words: computed once for both the block keys and the dedup fingerprint."""
+    return [(bare, normalise(bare)) for bare in map(_bare, _lines(text))]
+
+
+def block_keys(blocks: list[tuple[str, str]]) -> dict[str, str]:
+    """Key -> the block's text, for each of `normalised_blocks(text)`."""
     keys: dict[str, str] = {}
-    for line in _lines(text):
-        key = block_key(line)
-        if key is not None:
-            keys.setdefault(key, _bare(line))
+    for bare, words in blocks:
+        if words:
+            keys.setdefault(_key(words), bare)
     return keys
 
 

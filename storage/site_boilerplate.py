@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
@@ -22,13 +22,20 @@ _FREQUENT = (
 
 
 def record_blocks(
-    conn: Connection, host: str, article_id: int, keys: Iterable[str], replace: bool = True
+    conn: Connection,
+    host: str,
+    articles: Sequence[tuple[int, Iterable[str]]],
+    replace: Sequence[int] = (),
 ) -> None:
-    """The article's blocks, replacing what it had before (an updated page); `replace=False`
-    for a new article, which has none yet."""
+    """The blocks of the host's articles (id, block keys); the articles in `replace` had
+    blocks recorded before (updated pages), which go first."""
     if replace:
-        conn.execute(_DELETE_BLOCKS, {"article_id": article_id})
-    rows = [{"host": host, "block_key": key, "article_id": article_id} for key in keys]
+        conn.execute(_DELETE_BLOCKS, [{"article_id": article_id} for article_id in replace])
+    rows = [
+        {"host": host, "block_key": key, "article_id": article_id}
+        for article_id, keys in articles
+        for key in keys
+    ]
     if rows:
         conn.execute(_INSERT_BLOCK, rows)
 

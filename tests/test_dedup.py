@@ -5,11 +5,13 @@ from __future__ import annotations
 import itertools
 import json
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
 
 from ingest.dedup import (
     MIN_NEAR_WORDS,
@@ -21,9 +23,19 @@ from ingest.dedup import (
     is_near_duplicate,
 )
 from ingest.extract import Article
-from ingest.intake import NEAR_DUPLICATE, NEW, SAME_TEXT, UNCHANGED, UPDATED, take_in
+from ingest.intake import (
+    NEAR_DUPLICATE,
+    NEW,
+    SAME_TEXT,
+    UNCHANGED,
+    UPDATED,
+    prepare,
+    take_in,
+    take_in_all,
+)
 from ingest.site_boilerplate import SITE_BOILERPLATE
 from ingest.urls import canonical_url
+from storage.articles import RemovedText
 from storage.models import Article as ArticleRow
 from storage.models import ArticleUrl, RemovedBlock
 from tests.test_store_writes import run_together
@@ -285,3 +297,22 @@ def test_per_host_boilerplate_is_learned_and_stripped_in_any_order(
         assert removed == {(SITE_BOILERPLATE, "Get our morning briefing in your inbox every day")}
         assert text == bodies[i].split("\n")[0]
     assert "morning briefing" in stored["https://other.example/x"][0]  # another host
+
+
+def test_an_article_that_fails_to_store_leaves_no_trace_and_the_others_go_in(
+    engine: Engine,
+) -> None:
+    good = [prepare(f"https://a.example/{n}", article(TEXTS[n]), T0) for n in (6, 8)]
+    broken = prepare("https://a.example/7", article(TEXTS[7]), T0)
+    # A removed block without a reason breaks a NOT NULL constraint after the article row
+    # went in: that row must be undone with the rest of the page's writes.
+    bad_record = replace(broken.record, removed=(RemovedText(None, "x"),))  # type: ignore[arg-type]
+    with engine.begin() as conn:
+        outcomes = take_in_all(conn, [good[0], replace(broken, record=bad_record), good[1]])
+    assert isinstance(outcomes[1], IntegrityError)
+    assert [o.outcome for o in (outcomes[0], outcomes[2])] == [NEW, NEW]  # type: ignore[union-attr]
+    with engine.connect() as conn:
+        urls = set(conn.execute(select(ArticleUrl.url)).scalars())
+        stored = set(conn.execute(select(ArticleRow.canonical_url)).scalars())
+    assert stored == {"https://a.example/6", "https://a.example/8"}
+    assert not any(url.endswith("/7") for url in urls)

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from ingest.extract import Article, extract_article
-from ingest.page_workers import Page, PageError, PageWorkers
+from ingest.page_workers import Page, PageError, PageWorkers, StoreOptions
 from storage.engine import create_store_engine
 from storage.feeds import add_feeds
 from storage.models import Article as ArticleRow
@@ -255,7 +255,7 @@ def outcomes(database_url: str, pages: list[bytes], together: bool) -> list[str]
         return f"ok {n}" if f"number {n}," in text else f"wrong {n}"
 
     async def go() -> list[str]:
-        pool = PageWorkers(database_url, workers=2, timeout=2.0, job=crash_or_extract)
+        pool = PageWorkers(StoreOptions(database_url), workers=2, timeout=2.0, job=crash_or_extract)
         try:
             if together:
                 return list(await asyncio.gather(*(one(pool, n, p) for n, p in enumerate(pages))))
