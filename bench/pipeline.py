@@ -204,8 +204,8 @@ def main() -> None:
         allow_private_networks=True,
         respect_robots_txt=False,
         store_raw_html=True,
-        max_connections=32,
-        max_connections_per_host=32,
+        max_connections=8,  # to the one local host: enough to keep the workers busy
+        max_connections_per_host=8,
     )
     context = multiprocessing.get_context("spawn")
     site = tempfile.TemporaryDirectory()

@@ -18,15 +18,16 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, bindparam, update
+from sqlalchemy import Engine
 
 from ingest.charset import decode_html
 from ingest.config import Settings
 from ingest.extract import Article, extract_article
 from ingest.intake import Intake, Prepared, prepare, take_in_all
 from storage.engine import create_store_engine
+from storage.entries import link_entries
 from storage.fetches import FetchRecord, log_fetches
-from storage.models import Entry, utcnow
+from storage.models import utcnow
 
 Job = Callable[[bytes, str, str | None], Article]
 
@@ -62,11 +63,6 @@ def extract_job(content: bytes, url: str, content_type: str | None) -> Article:
 
 _store: Engine | None = None
 _options = StoreOptions("")
-_LINK_ENTRY = (
-    update(Entry)
-    .where(Entry.id == bindparam("entry_id"))
-    .values(article_id=bindparam("linked_article"))
-)
 
 
 def _open_store(options: StoreOptions) -> None:
@@ -101,13 +97,7 @@ def _process(job: Job, pages: list[Page]) -> list[Intake | str]:
         results = [item if isinstance(item, str) else _described(next(taken)) for item in prepared]
         stored = [(p, r) for p, r in zip(pages, results, strict=True) if isinstance(r, Intake)]
         log_fetches(conn, [p.fetch for p, _ in stored if p.fetch is not None])
-        links = [
-            {"entry_id": p.entry_id, "linked_article": r.article_id}
-            for p, r in stored
-            if p.entry_id is not None
-        ]
-        if links:
-            conn.execute(_LINK_ENTRY, links)
+        link_entries(conn, {p.entry_id: r.article_id for p, r in stored if p.entry_id is not None})
     return results
 
 

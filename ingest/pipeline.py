@@ -12,10 +12,11 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, Engine, select
 
 from ingest.config import Settings
 from ingest.feedcheck import check_feed
@@ -25,13 +26,15 @@ from ingest.page_workers import Page, PageError, PageWorkers
 from ingest.pages import PageFetcher
 from ingest.schedule import Policy
 from ingest.urls import canonical_url, normalise_url
-from storage.dedup import article_for_urls
+from storage.dedup import articles_for_urls
 from storage.engine import reading
+from storage.entries import link_entries
 from storage.feeds import load_feed_state, save_feed_check
 from storage.fetches import FetchRecord, log_fetches
 from storage.models import Entry
 
 log = logging.getLogger("ingest")
+T = TypeVar("T")
 
 
 @dataclass
@@ -88,8 +91,7 @@ class Pipeline:
         with reading(self.engine) as conn:
             state = load_feed_state(conn, feed_id)
         check = await check_feed(self.fetcher, feed_id, state, self.policy)
-        with self.engine.begin() as conn:
-            save_feed_check(conn, check)
+        await self._write(save_feed_check, check)
         self.stats.counts["feeds"] += 1
         log.info(
             "fetch feed=%s status=%s bytes=%s ms=%.0f error=%s",
@@ -116,33 +118,56 @@ class Pipeline:
             return [PendingEntry(r.id, r.feed_id, r.link) for r in conn.execute(query)]
 
     async def ingest_entries(self, entries: Sequence[PendingEntry]) -> None:
-        await asyncio.gather(*(self.ingest_entry(entry) for entry in entries))
+        """Link the entries whose page is already an article (in any spelling of its URL,
+        one query for them all); fetch the others' pages."""
+        spellings = {
+            entry.id: list(
+                dict.fromkeys([entry.link, normalise_url(entry.link), canonical_url(entry.link)])
+            )
+            for entry in entries
+        }
+        with reading(self.engine) as conn:
+            known = articles_for_urls(conn, [url for urls in spellings.values() for url in urls])
+        links: dict[int, int] = {}
+        unknown = []
+        for entry in entries:
+            article_id = next((known[u] for u in spellings[entry.id] if u in known), None)
+            if article_id is None:
+                unknown.append(entry)
+                continue
+            self.stats.counts["known pages"] += 1
+            if entry.feed_id is not None:
+                links[entry.id] = article_id
+        if links:
+            await self._write(link_entries, links)
+        await asyncio.gather(*(self._ingest_unknown(entry) for entry in unknown))
 
     async def ingest_entry(self, entry: PendingEntry) -> None:
-        spellings = list(
-            dict.fromkeys([entry.link, normalise_url(entry.link), canonical_url(entry.link)])
-        )
-        with reading(self.engine) as conn:
-            known = article_for_urls(conn, spellings)
-        article_id = known[0] if known is not None else None
-        if article_id is not None:
-            self.stats.counts["known pages"] += 1
-        else:
-            key = canonical_url(entry.link)
-            shared = self.inflight.get(key)
-            if shared is None:  # this entry fetches the page, and is linked as it is stored
-                page = asyncio.ensure_future(self._ingest_page(entry))
-                self.inflight[key] = page
-                page.add_done_callback(lambda _: self.inflight.pop(key, None))
-                await page
-                return
-            self.stats.counts["shared fetches"] += 1
-            article_id = await shared
+        await self.ingest_entries([entry])
+
+    async def _ingest_unknown(self, entry: PendingEntry) -> None:
+        key = canonical_url(entry.link)
+        shared = self.inflight.get(key)
+        if shared is None:  # this entry fetches the page, and is linked as it is stored
+            page = asyncio.ensure_future(self._ingest_page(entry))
+            self.inflight[key] = page
+            page.add_done_callback(lambda _: self.inflight.pop(key, None))
+            await page
+            return
+        self.stats.counts["shared fetches"] += 1
+        article_id = await shared
         if article_id is not None and entry.feed_id is not None:
+            await self._write(link_entries, {entry.id: article_id})
+
+    async def _write(self, write: Callable[[Connection, T], None], value: T) -> None:
+        """One write transaction, in a thread: while another process holds the store's
+        write lock, the event loop goes on fetching."""
+
+        def run() -> None:
             with self.engine.begin() as conn:
-                conn.execute(
-                    update(Entry).where(Entry.id == entry.id).values(article_id=article_id)
-                )
+                write(conn, value)
+
+        await asyncio.to_thread(run)
 
     async def _ingest_page(self, entry: PendingEntry) -> int | None:
         """Fetch one page here; extract and store it in a worker process, where the fetch
@@ -157,14 +182,14 @@ class Pipeline:
             try:
                 response = await self.pages.fetch(url)
             except FetchError as exc:
-                self._write_fetch(self._fetch_record(entry, started, None, 0, exc.kind, str(exc)))
+                record = self._fetch_record(entry, started, None, 0, exc.kind, str(exc))
+                await self._write(log_fetches, [record])
                 return None
         size = len(response.content)
         if response.status != 200:
             error = f"HTTP {response.status}"
-            self._write_fetch(
-                self._fetch_record(entry, started, response.status, size, "http", error)
-            )
+            record = self._fetch_record(entry, started, response.status, size, "http", error)
+            await self._write(log_fetches, [record])
             return None
         fetched = self._fetch_record(entry, started, 200, size, None, None)
         page = Page(
@@ -178,7 +203,7 @@ class Pipeline:
         try:
             intake = await self.workers.process(page)
         except PageError as exc:
-            self._write_fetch(fetched)
+            await self._write(log_fetches, [fetched])
             self.stats.error(f"{url}: {exc}")
             return None
         self.stats.counts["pages"] += 1
@@ -187,10 +212,6 @@ class Pipeline:
         elif intake.outcome in (NEW, UPDATED):
             self.stats.counts[intake.outcome] += 1
         return intake.article_id
-
-    def _write_fetch(self, record: FetchRecord) -> None:
-        with self.engine.begin() as conn:
-            log_fetches(conn, [record])
 
     def _fetch_record(
         self,

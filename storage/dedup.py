@@ -63,6 +63,20 @@ def article_for_urls(conn: Connection, urls: Iterable[str]) -> tuple[int, str] |
     return (int(row.id), row.canonical_url) if row is not None else None
 
 
+_URLS = select(ArticleUrl.url, ArticleUrl.article_id).where(
+    ArticleUrl.url.in_(bindparam("urls", expanding=True))
+)
+
+
+def articles_for_urls(conn: Connection, urls: Sequence[str], chunk: int = 500) -> dict[str, int]:
+    """URL -> the article seen under it, for those of `urls` that are known."""
+    found: dict[str, int] = {}
+    for start in range(0, len(urls), chunk):
+        rows = conn.execute(_URLS, {"urls": list(urls[start : start + chunk])})
+        found.update((row.url, int(row.article_id)) for row in rows)
+    return found
+
+
 def article_with_hash(conn: Connection, digest: str, exclude: int | None = None) -> int | None:
     if exclude is None:
         found = conn.execute(_BY_HASH, {"digest": digest}).scalar()

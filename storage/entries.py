@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Table, func
+from sqlalchemy import Connection, Table, bindparam, func, update
 
 from storage.models import Entry, utcnow
 from storage.upsert import insert_for, upsert
@@ -37,3 +37,17 @@ def upsert_entries(conn: Connection, records: Sequence[EntryRecord]) -> int:
         "article_id": func.coalesce(excluded.article_id, ENTRIES.c.article_id),
     }
     return upsert(conn, ENTRIES, rows, key=["feed_id", "guid"], update=update)
+
+
+_LINK = (
+    update(Entry)
+    .where(Entry.id == bindparam("entry_id"))
+    .values(article_id=bindparam("linked_article"))
+)
+
+
+def link_entries(conn: Connection, links: Mapping[int, int]) -> None:
+    """Point entries (by id) at the article each became."""
+    if links:
+        rows = [{"entry_id": e, "linked_article": a} for e, a in links.items()]
+        conn.execute(_LINK, rows)
