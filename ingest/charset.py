@@ -16,6 +16,7 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+_BOM_PREFIXES = tuple(bom for bom, _ in _BOMS)
 
 
 def charset_from_content_type(content_type: str | None) -> str | None:
@@ -51,10 +52,36 @@ def decode_html(content: bytes | str, content_type: str | None = None) -> str:
     """HTML bytes to text: the HTTP charset and the page's `<meta charset>` as hints."""
     if isinstance(content, str):
         return content
+    text = _utf8(content)
+    if text is not None:
+        return text
+    charset = choose_charset(content, *_hints(content, content_type))
+    return content.decode(charset, errors="replace").lstrip("\ufeff")
+
+
+def html_for_parser(content: bytes | str, content_type: str | None = None) -> bytes | str:
+    """What to give the HTML parser: UTF-8 bytes as they are (it parses UTF-8; decoding
+    them to text only for it to encode them again costs two passes over the page), any
+    other encoding decoded to text."""
+    if isinstance(content, bytes) and (content.isascii() or _utf8(content) is not None):
+        return content
+    return decode_html(content, content_type)
+
+
+def _utf8(content: bytes) -> str | None:
+    """The text, when the bytes are UTF-8 without a byte order mark (the common case,
+    taken before looking at any declaration: see the module's docstring)."""
+    if content.startswith(_BOM_PREFIXES):
+        return None
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _hints(content: bytes, content_type: str | None) -> tuple[str | None, str | None]:
     meta = _META_CHARSET.search(content[:4096])
-    hints = (
+    return (
         charset_from_content_type(content_type),
         meta.group(1).decode("ascii") if meta else None,
     )
-    charset = choose_charset(content, *hints)
-    return content.decode(charset, errors="replace").lstrip("\ufeff")

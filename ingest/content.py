@@ -415,8 +415,10 @@ def _element_block(node: LexborNode) -> Block | None:
     if not text:
         return None
     kind = BLOCK_KINDS.get(tag, PARAGRAPH)
-    html = f"<p>{node.inner_html}</p>" if tag == "div" else node.html
-    return Block(text, kind, html or "", _link_density(node, len(text)))
+    html = (f"<p>{node.inner_html}</p>" if tag == "div" else node.html) or ""
+    # Most blocks hold no link: a glance at their HTML spares a CSS query.
+    density = _link_density(node, len(text)) if "<a" in html else 0.0
+    return Block(text, kind, html, density)
 
 
 class _Run:

@@ -18,7 +18,7 @@ from html import escape
 from selectolax.lexbor import LexborHTMLParser
 
 from ingest.blocks import HEADING, LIST_ITEM, Block, Removed
-from ingest.charset import decode_html
+from ingest.charset import decode_html, html_for_parser
 from ingest.clean import DUPLICATE, clean_blocks, normalise
 from ingest.content import extract_blocks, paragraph_blocks
 from ingest.language import guess_language
@@ -53,7 +53,7 @@ class Article:
 def extract_article(
     html: str | bytes, url: str | None = None, content_type: str | None = None
 ) -> Article:
-    tree = LexborHTMLParser(decode_html(html, content_type))
+    tree = LexborHTMLParser(html_for_parser(html, content_type))
     meta = extract_metadata(tree, url)
     try:
         blocks = extract_blocks(tree)
