@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -329,10 +329,18 @@ def _print_summary(stats: RunStats) -> None:
 @main.command()
 @click.option("--ticks", type=int, default=None, help="Stop after this many ticks (testing).")
 @click.option("-v/-q", "--verbose/--quiet", default=True, help="Log one line per fetch.")
-def run(ticks: int | None, verbose: bool) -> None:
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    help="Serve Prometheus /metrics and /health on this port (also a setting).",
+)
+def run(ticks: int | None, verbose: bool, metrics_port: int | None) -> None:
     """Run the worker: check due feeds on schedule until SIGTERM/SIGINT."""
     _configure_logging(verbose)
     settings = _settings()
+    if metrics_port is not None:
+        settings = replace(settings, metrics_port=metrics_port)
     engine = open_store()
     try:
         lock = sqlite_daemon_lock(engine)

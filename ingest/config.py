@@ -81,6 +81,12 @@ class Settings:
     grace_period: float = _setting(
         30.0, "On SIGTERM/SIGINT, how long in-flight work may take to finish, in seconds."
     )
+    metrics_port: int = _setting(
+        0, "Port of `ingest run`'s Prometheus `/metrics` and `/health` endpoints (0: none)."
+    )
+    metrics_host: str = _setting(
+        "127.0.0.1", "Address the metrics port listens on (`0.0.0.0`: every interface)."
+    )
     max_backoff: int = _setting(
         24 * 60 * 60, "Longest wait after repeated errors before a feed is retried, in seconds."
     )

@@ -27,6 +27,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine
 
 from ingest.config import Settings
+from ingest.metrics import MetricsServer, WorkerState
 from ingest.page_workers import PageWorkers
 from ingest.pipeline import Pipeline
 from storage.feeds import claim_due_feeds, release_leases
@@ -68,8 +69,12 @@ class Daemon:
         self.engine = engine
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stopping = asyncio.Event()
-        self.ticks = 0
+        self.state = WorkerState(counts=dict, tick_interval=settings.tick_interval)
         self.current: asyncio.Task[None] | None = None
+
+    @property
+    def ticks(self) -> int:
+        return self.state.ticks
 
     async def tick(self, pipeline: Pipeline) -> None:
         if self.stopping.is_set():
@@ -90,7 +95,7 @@ class Daemon:
                 finally:
                     with self.engine.begin() as conn:
                         release_leases(conn, self.owner, claimed)
-            self.ticks += 1
+            self.state.ticked()
         finally:
             self.current = None
 
@@ -99,8 +104,15 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
         workers = PageWorkers.for_settings(self.engine, self.settings)
+        metrics = None
         try:
             async with Pipeline(self.settings, self.engine, workers) as pipeline:
+                self.state.counts = lambda: pipeline.stats.counts
+                if self.settings.metrics_port:
+                    metrics = MetricsServer(
+                        self.state, self.settings.metrics_port, self.settings.metrics_host
+                    )
+                    log.info("metrics and health on port %s", metrics.port)
                 scheduler = AsyncIOScheduler(event_loop=loop)
                 scheduler.add_job(
                     self.tick,
@@ -121,11 +133,14 @@ class Daemon:
                         await asyncio.wait_for(self.stopping.wait(), 0.2)
                 scheduler.shutdown(wait=False)  # no more claims
                 self.stopping.set()
+                self.state.stopping = True
                 await self._finish_in_flight()
         finally:
             with self.engine.begin() as conn:
                 release_leases(conn, self.owner)
             workers.close()
+            if metrics is not None:
+                metrics.close()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
             log.info("worker %s stopped after %s ticks", self.owner, self.ticks)

@@ -21,6 +21,8 @@ from sqlalchemy import Engine, create_engine, text
 from storage.engine import create_store_engine
 from storage.schema import upgrade
 from tests import pgserver
+from tests.httpserver import TestServer
+from tests.site import Site, build_site
 
 ENGINES = ["sqlite", "postgresql"]
 TEMPLATE_DB = "ingest_template"
@@ -118,3 +120,11 @@ def engine(database_url: str) -> Iterator[Engine]:
 def pg_database_url(pg_admin_url: str, pg_template: str) -> str:
     """URL of a migrated, empty PostgreSQL store (for the tests that need several workers)."""
     return _new_pg_database(pg_admin_url, pg_template)
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    """A local site of feeds and article pages built from the benchmark data."""
+    server = TestServer()
+    yield build_site(server)
+    server.close()

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from ingest.cli import main
 from storage.engine import create_store_engine
 from storage.models import Article, Entry, Feed, Fetch, RemovedBlock
 from tests.httpserver import TestServer
-from tests.site import AEB, Site, build_site
+from tests.site import AEB, Site
 
 pytestmark = pytest.mark.skipif(not AEB.exists(), reason=f"benchmark data not found at {AEB}")
 
@@ -35,13 +34,6 @@ def settings_env(database_url: str) -> dict[str, str]:
         "INGEST_TICK_INTERVAL": "1",
         "INGEST_MAX_CONNECTIONS_PER_HOST": "8",
     }
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    server = TestServer()
-    yield build_site(server)
-    server.close()
 
 
 def ingest(env: dict[str, str], *args: str) -> Any:

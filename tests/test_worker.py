@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ from storage.models import Article as ArticleRow
 from storage.models import Entry, Feed
 from storage.schema import upgrade
 from tests.httpserver import TestServer, respond
-from tests.site import AEB, Site, build_site
+from tests.site import AEB, Site
 from tests.test_end_to_end import page_hits, settings_env
 
 needs_aeb = pytest.mark.skipif(not AEB.exists(), reason=f"benchmark data not found at {AEB}")
@@ -80,13 +80,6 @@ def counts(database_url: str) -> dict[str, int]:
         }
     engine.dispose()
     return result
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    server = TestServer()
-    yield build_site(server)
-    server.close()
 
 
 def subscribe(database_url: str, urls: list[str]) -> None:

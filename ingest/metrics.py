@@ -1,0 +1,114 @@
+"""Prometheus metrics and a health check for `ingest run --metrics-port PORT`.
+
+`GET /metrics`: the worker's counters since it started (feeds checked, entries, pages, new
+articles, duplicates, errors ...), its ticks and the time of the last one.
+`GET /health`: 200 while the worker ticks on schedule, 503 once a tick is overdue (stuck on a
+store that does not answer, say) or while it shuts down.
+
+Served from a thread, so a scrape never waits on the event loop; the counters are read when
+scraped, not kept twice.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from prometheus_client import CollectorRegistry, make_wsgi_app
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+# RunStats count name -> (metric name, help).
+COUNTERS = {
+    "feeds": ("ingest_feeds_checked", "Feed checks done."),
+    "feeds failed": ("ingest_feeds_failed", "Feed checks that failed."),
+    "entries": ("ingest_entries_seen", "Entries read from feeds."),
+    "pages": ("ingest_pages_stored", "Pages fetched, extracted and stored."),
+    "new": ("ingest_articles_new", "New articles."),
+    "updated": ("ingest_articles_updated", "Articles whose page changed."),
+    "duplicates": ("ingest_articles_duplicate", "Pages found to be copies of an article."),
+    "known pages": ("ingest_pages_known", "Entries whose page was already an article."),
+    "shared fetches": ("ingest_pages_shared", "Entries that shared another entry's fetch."),
+    "errors": ("ingest_errors", "Feeds or pages that failed."),
+}
+
+
+@dataclass
+class WorkerState:
+    """What the daemon tells the metrics: its counters and its ticks."""
+
+    counts: Callable[[], Mapping[str, int]]
+    tick_interval: float
+    started: float = 0.0
+    ticks: int = 0
+    last_tick: float | None = None
+    stopping: bool = False
+
+    def __post_init__(self) -> None:
+        self.started = time.time()
+
+    def ticked(self) -> None:
+        self.ticks += 1
+        self.last_tick = time.time()
+
+    def health(self, now: float | None = None) -> tuple[bool, str]:
+        """Healthy while the last tick (or the start) is at most three intervals old."""
+        now = time.time() if now is None else now
+        if self.stopping:
+            return False, "stopping"
+        since = now - (self.last_tick if self.last_tick is not None else self.started)
+        allowed = 3 * max(self.tick_interval, 10.0)
+        if since > allowed:
+            return False, f"no tick for {since:.0f}s (expected every {self.tick_interval:g}s)"
+        return True, "ok"
+
+
+class _Collector(Collector):
+    def __init__(self, state: WorkerState) -> None:
+        self.state = state
+
+    def collect(self) -> Iterator[Metric]:
+        counts = dict(self.state.counts())  # one copy: the event loop keeps counting
+        for key, (name, help_text) in COUNTERS.items():
+            yield CounterMetricFamily(name, help_text, value=counts.get(key, 0))
+        yield CounterMetricFamily("ingest_ticks", "Scheduler ticks run.", value=self.state.ticks)
+        last = GaugeMetricFamily(
+            "ingest_last_tick_timestamp_seconds", "When the last tick finished (Unix time)."
+        )
+        last.add_metric([], self.state.last_tick or 0.0)
+        yield last
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
+        pass
+
+
+class MetricsServer:
+    """`/metrics` and `/health` on a port, in a daemon thread; `close()` stops it."""
+
+    def __init__(self, state: WorkerState, port: int, host: str = "127.0.0.1") -> None:
+        registry = CollectorRegistry(auto_describe=True)
+        registry.register(_Collector(state))
+        metrics = make_wsgi_app(registry)
+
+        def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            if environ.get("PATH_INFO") == "/health":
+                healthy, reason = state.health()
+                status = "200 OK" if healthy else "503 Service Unavailable"
+                start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
+                return [reason.encode() + b"\n"]
+            return metrics(environ, start_response)  # type: ignore[no-any-return]
+
+        self.server: WSGIServer = make_server(host, port, app, handler_class=_QuietHandler)
+        self.port = self.server.server_port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

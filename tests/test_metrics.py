@@ -1,0 +1,91 @@
+"""The worker's /metrics and /health: the health decision, and a real daemon scraped over HTTP."""
+
+from __future__ import annotations
+
+import signal
+import socket
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ingest.metrics import WorkerState
+from tests.site import Site
+from tests.test_end_to_end import settings_env
+from tests.test_worker import (
+    counts,
+    finish,
+    needs_aeb,
+    start_worker,
+    subscribe,
+    upgrade_store,
+    wait_for,
+)
+
+
+def test_health_follows_the_ticks() -> None:
+    state = WorkerState(counts=dict, tick_interval=30)
+    started = state.started
+    assert state.health(started + 60) == (True, "ok")  # no tick yet, but just started
+    healthy, reason = state.health(started + 91)
+    assert not healthy and "no tick for 91s" in reason
+    state.ticked()
+    assert state.health(state.last_tick + 89)[0]  # type: ignore[operator]
+    assert not state.health(state.last_tick + 95)[0]  # type: ignore[operator]
+    state.stopping = True
+    assert state.health(state.last_tick) == (False, "stopping")
+
+
+def test_short_tick_intervals_are_given_some_slack() -> None:
+    state = WorkerState(counts=dict, tick_interval=1)
+    assert state.health(state.started + 25)[0]
+    assert not state.health(state.started + 31)[0]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def metric(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not in the scrape")
+
+
+@needs_aeb
+def test_a_running_worker_reports_its_counts_and_health(site: Site, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    env = settings_env(url)
+    upgrade_store(env)
+    subscribe(url, site.good_feeds[:3])
+    port = free_port()
+    worker = start_worker(env, "--metrics-port", str(port))
+    try:
+        base = f"http://127.0.0.1:{port}"
+
+        def scrape() -> str:
+            try:
+                return httpx.get(f"{base}/metrics", timeout=5).text
+            except httpx.TransportError:
+                return ""
+
+        wait_for(
+            lambda: "ingest_ticks_total" in scrape() and metric(scrape(), "ingest_ticks_total") >= 2
+        )
+        text = scrape()
+        stored = counts(url)["articles"]
+        assert stored > 0
+        assert metric(text, "ingest_feeds_checked_total") >= 3
+        assert metric(text, "ingest_articles_new_total") == stored
+        assert metric(text, "ingest_last_tick_timestamp_seconds") > 0
+        health = httpx.get(f"{base}/health", timeout=5)
+        assert (health.status_code, health.text) == (200, "ok\n")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        code, stderr = finish(worker, 40)
+    assert code == 0, stderr
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
