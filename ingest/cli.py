@@ -19,14 +19,11 @@ from sqlalchemy import Engine
 from ingest import opml
 from ingest.config import ConfigError, Settings, field_type, load_settings
 from ingest.daemon import Daemon, DaemonAlreadyRunningError, sqlite_daemon_lock
-from ingest.extract import extract_article
-from ingest.intake import take_in
-from ingest.page_workers import PageWorkers
+from ingest.page_workers import Page, PageError, PageWorkers
 from ingest.pipeline import PendingEntry, Pipeline, RunStats
 from storage import feeds as feed_store
-from storage.articles import stored_pages
+from storage.articles import stored_page_ids, stored_pages
 from storage.engine import create_store_engine, reading
-from storage.models import utcnow
 from storage.reports import clusters, copies_of, store_stats
 from storage.schema import SchemaMismatch, check_schema, current_revision, head_revision, upgrade
 from storage.search import search_articles
@@ -365,28 +362,48 @@ def reprocess(since: datetime | None) -> None:
     """Re-run extraction, cleaning and dedup on the stored raw HTML, without refetching."""
     engine = open_store()
     when = since.replace(tzinfo=UTC) if since is not None else None
-    done = failed = 0
-    with reading(engine) as conn:
-        rows = list(stored_pages(conn, when))
-    for article_id, url, raw in rows:
-        try:
-            article = extract_article(raw, url)
-        except Exception as exc:  # noqa: BLE001 - one bad page must not stop the rest
-            failed += 1
-            click.echo(f"error: article {article_id}: {exc}", err=True)
-            continue
-        with engine.begin() as conn:
-            take_in(
-                conn,
-                url,
-                article,
-                utcnow(),
-                raw_html=raw,
-                site_min_articles=_settings().site_boilerplate_min_articles,
-            )
-        done += 1
+    done, errors = asyncio.run(run_reprocess(_settings(), engine, when))
     engine.dispose()
-    click.echo(f"Reprocessed {done} article(s); {failed} failed.")
+    for error in errors:
+        click.echo(f"error: {error}", err=True)
+    click.echo(f"Reprocessed {done} article(s); {len(errors)} failed.")
+
+
+async def run_reprocess(
+    settings: Settings, engine: Engine, since: datetime | None, chunk: int = 200
+) -> tuple[int, list[str]]:
+    """Stored pages through the page workers (isolated, both cores), a chunk at a time so
+    that memory does not grow with the store. The raw HTML is kept whatever the setting:
+    it is what reprocessing needs."""
+    workers = PageWorkers.for_settings(engine, replace(settings, store_raw_html=True))
+    room = asyncio.Semaphore(workers.capacity)
+    errors: list[str] = []
+    done = 0
+
+    async def one(article_id: int, url: str, raw: str) -> None:
+        nonlocal done
+        try:
+            await workers.process(Page(raw.encode("utf-8"), url, "text/html; charset=utf-8"))
+            done += 1
+        except PageError as exc:
+            errors.append(f"article {article_id}: {exc}")
+        finally:
+            room.release()
+
+    try:
+        with reading(engine) as conn:
+            ids = stored_page_ids(conn, since)
+        tasks = []
+        for start in range(0, len(ids), chunk):
+            with reading(engine) as conn:
+                pages = list(stored_pages(conn, ids[start : start + chunk]))
+            for page in pages:
+                await room.acquire()
+                tasks.append(asyncio.ensure_future(one(*page)))
+        await asyncio.gather(*tasks)
+    finally:
+        workers.close()
+    return done, errors
 
 
 @main.command()

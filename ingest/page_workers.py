@@ -1,12 +1,13 @@
 """Extraction, cleaning, dedup and storing of fetched pages, in worker processes with a time
-limit per page.
+limit.
 
 The main process only schedules and fetches; everything a page costs in CPU after that runs
 here, so both cores work and the event loop never waits on a parser or the store. A page that
 hangs the HTML parser (pathological nesting makes Lexbor quadratic) or crashes it must not
-take the worker down: the page fails with a `PageError`, the pool is rebuilt, and the run goes
-on. Each page's fetch log row, article and entry link are written in one transaction in the
-worker process, so a process killed mid-page leaves nothing half-written.
+take the worker down: the pool is rebuilt, the pages of the batch are tried again one at a
+time, and only the culprit fails, with a `PageError`. A batch's fetch log rows, articles and
+entry links are written in one transaction in the worker process, so a process killed
+mid-batch leaves nothing half-written.
 """
 
 from __future__ import annotations

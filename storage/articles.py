@@ -166,12 +166,18 @@ def add_article_urls(conn: Connection, article_id: int, urls: list[str], seen_at
     upsert(conn, ArticleUrl.__table__, rows, key=["url"])  # type: ignore[arg-type]
 
 
-def stored_pages(conn: Connection, since: datetime | None = None) -> Iterator[tuple[int, str, str]]:
-    """(id, canonical URL, raw HTML) of the articles whose page was kept."""
-    query = select(Article.id, Article.canonical_url, Article.raw_html).where(
-        Article.raw_html.is_not(None)
-    )
+def stored_page_ids(conn: Connection, since: datetime | None = None) -> list[int]:
+    """Ids of the articles whose page was kept (first seen since `since`), in order."""
+    query = select(Article.id).where(Article.raw_html.is_not(None))
     if since is not None:
         query = query.where(Article.first_seen_at >= since)
+    return list(conn.execute(query.order_by(Article.id)).scalars())
+
+
+def stored_pages(conn: Connection, ids: list[int]) -> Iterator[tuple[int, str, str]]:
+    """(id, canonical URL, raw HTML) of these articles."""
+    query = select(Article.id, Article.canonical_url, Article.raw_html).where(
+        Article.id.in_(ids), Article.raw_html.is_not(None)
+    )
     for row in conn.execute(query.order_by(Article.id)):
         yield row.id, row.canonical_url, decompress_html(row.raw_html)
