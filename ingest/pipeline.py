@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,10 +34,16 @@ from storage.engine import reading
 from storage.entries import link_entries
 from storage.feeds import load_feed_state, save_feed_check
 from storage.fetches import FetchRecord, log_fetches
-from storage.models import Entry
+from storage.models import Entry, utcnow
+from storage.page_claims import claim_page, page_claimed, release_pages
 
 log = logging.getLogger("ingest")
-T = TypeVar("T")
+R = TypeVar("R")
+CLAIM_POLL = 0.25  # seconds between looks at a page another worker is fetching
+
+
+def _spellings(link: str) -> list[str]:
+    return list(dict.fromkeys([link, normalise_url(link), canonical_url(link)]))
 
 
 @dataclass
@@ -77,6 +86,10 @@ class Pipeline:
         # outpaces the workers.
         self.pages_held = asyncio.Semaphore(settings.max_connections + workers.capacity)
         self.stats = RunStats()
+        # Page claims, for several workers on one PostgreSQL (one SQLite daemon per file).
+        self.claims = engine.dialect.name == "postgresql"
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.claim_lease = 2 * settings.request_timeout + settings.extract_timeout + 60
 
     async def __aenter__(self) -> Pipeline:
         return self
@@ -91,7 +104,7 @@ class Pipeline:
         with reading(self.engine) as conn:
             state = load_feed_state(conn, feed_id)
         check = await check_feed(self.fetcher, feed_id, state, self.policy)
-        await self._write(save_feed_check, check)
+        await self._write(lambda conn: save_feed_check(conn, check))
         self.stats.counts["feeds"] += 1
         log.info(
             "fetch feed=%s status=%s bytes=%s ms=%.0f error=%s",
@@ -120,12 +133,7 @@ class Pipeline:
     async def ingest_entries(self, entries: Sequence[PendingEntry]) -> None:
         """Link the entries whose page is already an article (in any spelling of its URL,
         one query for them all); fetch the others' pages."""
-        spellings = {
-            entry.id: list(
-                dict.fromkeys([entry.link, normalise_url(entry.link), canonical_url(entry.link)])
-            )
-            for entry in entries
-        }
+        spellings = {entry.id: _spellings(entry.link) for entry in entries}
         with reading(self.engine) as conn:
             known = articles_for_urls(conn, [url for urls in spellings.values() for url in urls])
         links: dict[int, int] = {}
@@ -139,7 +147,7 @@ class Pipeline:
             if entry.feed_id is not None:
                 links[entry.id] = article_id
         if links:
-            await self._write(link_entries, links)
+            await self._write(lambda conn: link_entries(conn, links))
         await asyncio.gather(*(self._ingest_unknown(entry) for entry in unknown))
 
     async def ingest_entry(self, entry: PendingEntry) -> None:
@@ -157,23 +165,51 @@ class Pipeline:
         self.stats.counts["shared fetches"] += 1
         article_id = await shared
         if article_id is not None and entry.feed_id is not None:
-            await self._write(link_entries, {entry.id: article_id})
+            await self._write(lambda conn: link_entries(conn, {entry.id: article_id}))
 
-    async def _write(self, write: Callable[[Connection, T], None], value: T) -> None:
+    async def _write(self, write: Callable[[Connection], R]) -> R:
         """One write transaction, in a thread: while another process holds the store's
         write lock, the event loop goes on fetching."""
 
-        def run() -> None:
+        def run() -> R:
             with self.engine.begin() as conn:
-                write(conn, value)
+                return write(conn)
 
-        await asyncio.to_thread(run)
+        return await asyncio.to_thread(run)
 
     async def _ingest_page(self, entry: PendingEntry) -> int | None:
         """Fetch one page here; extract and store it in a worker process, where the fetch
-        log row, the article and the entry's link to it are written in one transaction."""
-        async with self.pages_held:
-            return await self._fetch_and_process(entry)
+        log row, the article and the entry's link to it are written in one transaction.
+
+        On PostgreSQL, where several workers may share the store, the page is claimed
+        first; when another worker holds the claim, its article is awaited instead."""
+        key = canonical_url(entry.link)
+        if self.claims and not await self._claim(key):
+            article_id = await self._article_from_other_worker(entry, key)
+            if article_id is not None and entry.feed_id is not None:
+                await self._write(lambda conn: link_entries(conn, {entry.id: article_id}))
+            return article_id
+        try:
+            async with self.pages_held:
+                return await self._fetch_and_process(entry)
+        finally:
+            if self.claims:
+                await self._write(lambda conn: release_pages(conn, [key], self.owner))
+
+    async def _claim(self, key: str) -> bool:
+        return await self._write(
+            lambda conn: claim_page(conn, key, self.owner, utcnow(), self.claim_lease)
+        )
+
+    async def _article_from_other_worker(self, entry: PendingEntry, key: str) -> int | None:
+        """The article of a page another worker is fetching, once it lets go of the page;
+        None when it failed (its error is recorded; the entry waits for its next check)."""
+        while True:
+            await asyncio.sleep(CLAIM_POLL)
+            with reading(self.engine) as conn:
+                if not page_claimed(conn, key, utcnow()):
+                    known = articles_for_urls(conn, _spellings(entry.link))
+                    return next(iter(known.values()), None)
 
     async def _fetch_and_process(self, entry: PendingEntry) -> int | None:
         url = entry.link
@@ -183,13 +219,13 @@ class Pipeline:
                 response = await self.pages.fetch(url)
             except FetchError as exc:
                 record = self._fetch_record(entry, started, None, 0, exc.kind, str(exc))
-                await self._write(log_fetches, [record])
+                await self._write(lambda conn: log_fetches(conn, [record]))
                 return None
         size = len(response.content)
         if response.status != 200:
             error = f"HTTP {response.status}"
             record = self._fetch_record(entry, started, response.status, size, "http", error)
-            await self._write(log_fetches, [record])
+            await self._write(lambda conn: log_fetches(conn, [record]))
             return None
         fetched = self._fetch_record(entry, started, 200, size, None, None)
         page = Page(
@@ -203,7 +239,7 @@ class Pipeline:
         try:
             intake = await self.workers.process(page)
         except PageError as exc:
-            await self._write(log_fetches, [fetched])
+            await self._write(lambda conn: log_fetches(conn, [fetched]))
             self.stats.error(f"{url}: {exc}")
             return None
         self.stats.counts["pages"] += 1

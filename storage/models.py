@@ -168,6 +168,17 @@ class HostBlock(Base):
     )
 
 
+class PageClaim(Base):
+    """A page one worker is fetching: the others wait for its article instead of fetching
+    it too. The claim lapses at `expires_at` if that worker dies."""
+
+    __tablename__ = "page_claims"
+
+    url: Mapped[str] = mapped_column(Text, primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Entry(Base):
     __tablename__ = "entries"
     __table_args__ = (UniqueConstraint("feed_id", "guid"),)

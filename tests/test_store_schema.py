@@ -68,8 +68,8 @@ def test_store_behind_the_code_is_refused(engine: Engine, tmp_path: Path) -> Non
     """A code base with one more migration than the store: the store is behind."""
     scripts = tmp_path / "migrations"
     shutil.copytree(Path(alembic_config().get_main_option("script_location") or ""), scripts)
-    (scripts / "versions" / "0004_next.py").write_text(
-        'revision = "0004"\ndown_revision = "0003"\nbranch_labels = None\ndepends_on = None\n'
+    (scripts / "versions" / "0005_next.py").write_text(
+        'revision = "0005"\ndown_revision = "0004"\nbranch_labels = None\ndepends_on = None\n'
         "def upgrade() -> None: ...\ndef downgrade() -> None: ...\n"
     )
     config = alembic_config()
@@ -77,5 +77,5 @@ def test_store_behind_the_code_is_refused(engine: Engine, tmp_path: Path) -> Non
     with pytest.raises(SchemaMismatch) as caught:
         check_schema(engine, config)
     assert str(caught.value).endswith(
-        "is at schema revision 0003 but this version of ingest needs 0004: run `ingest db upgrade`."
+        "is at schema revision 0004 but this version of ingest needs 0005: run `ingest db upgrade`."
     )

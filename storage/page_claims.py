@@ -1,0 +1,39 @@
+"""Claims on pages being fetched, so that several workers sharing one PostgreSQL database
+fetch each new page once. The primary key settles who fetches: a claim is taken by inserting
+it, or by taking over one whose holder let it lapse (a dead worker's)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, Table, delete, select
+
+from storage.models import PageClaim
+from storage.upsert import insert_for
+
+CLAIMS: Table = PageClaim.__table__  # type: ignore[assignment]
+
+
+def claim_page(conn: Connection, url: str, owner: str, now: datetime, lease: float) -> bool:
+    """Whether `owner` now holds the claim on `url` (a live claim of another stays theirs)."""
+    stmt = insert_for(conn, CLAIMS).values(
+        url=url, owner=owner, expires_at=now + timedelta(seconds=lease)
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["url"],
+        set_={"owner": stmt.excluded.owner, "expires_at": stmt.excluded.expires_at},
+        where=CLAIMS.c.expires_at < now,
+    ).returning(CLAIMS.c.owner)
+    return conn.execute(stmt).scalar() == owner
+
+
+def release_pages(conn: Connection, urls: list[str], owner: str) -> None:
+    """Let go of the pages a worker has finished with."""
+    if urls:
+        conn.execute(delete(CLAIMS).where(CLAIMS.c.url.in_(urls), CLAIMS.c.owner == owner))
+
+
+def page_claimed(conn: Connection, url: str, now: datetime) -> bool:
+    """Whether another worker is still fetching `url`."""
+    query = select(CLAIMS.c.owner).where(CLAIMS.c.url == url, CLAIMS.c.expires_at >= now)
+    return conn.execute(query).first() is not None
