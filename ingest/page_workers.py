@@ -29,6 +29,7 @@ from storage.engine import create_store_engine
 from storage.entries import link_entries
 from storage.fetches import FetchRecord, log_fetches
 from storage.models import utcnow
+from storage.page_claims import release_pages
 
 Job = Callable[[bytes, str, str | None], Article]
 
@@ -47,6 +48,7 @@ class Page:
     seen_urls: tuple[str, ...] = ()  # the entry's link and the redirects on the way
     entry_id: int | None = None  # the entry to link to the article
     fetch: FetchRecord | None = None  # the fetch log row, written with the article
+    claim: tuple[str, str] | None = None  # (page, owner): the claim let go with the article
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,9 @@ def _process(job: Job, pages: list[Page]) -> list[Intake | str]:
         stored = [(p, r) for p, r in zip(pages, results, strict=True) if isinstance(r, Intake)]
         log_fetches(conn, [p.fetch for p, _ in stored if p.fetch is not None])
         link_entries(conn, {p.entry_id: r.article_id for p, r in stored if p.entry_id is not None})
+        for owner in {p.claim[1] for p, _ in stored if p.claim is not None}:
+            claims = [p.claim[0] for p, _ in stored if p.claim is not None and p.claim[1] == owner]
+            release_pages(conn, claims, owner)
     return results
 
 

@@ -35,7 +35,7 @@ from storage.entries import link_entries
 from storage.feeds import load_feed_state, save_feed_check
 from storage.fetches import FetchRecord, log_fetches
 from storage.models import Entry, utcnow
-from storage.page_claims import claim_page, page_claimed, release_pages
+from storage.page_claims import claim_pages, page_claimed, release_pages
 
 log = logging.getLogger("ingest")
 R = TypeVar("R")
@@ -148,24 +148,51 @@ class Pipeline:
                 links[entry.id] = article_id
         if links:
             await self._write(lambda conn: link_entries(conn, links))
-        await asyncio.gather(*(self._ingest_unknown(entry) for entry in unknown))
+        claimed = None
+        if self.claims and unknown:
+            keys = sorted({canonical_url(entry.link) for entry in unknown})
+            claimed = await self._write(
+                lambda conn: claim_pages(conn, keys, self.owner, utcnow(), self.claim_lease)
+            )
+        await asyncio.gather(*(self._ingest_unknown(entry, claimed) for entry in unknown))
 
     async def ingest_entry(self, entry: PendingEntry) -> None:
         await self.ingest_entries([entry])
 
-    async def _ingest_unknown(self, entry: PendingEntry) -> None:
+    async def _ingest_unknown(self, entry: PendingEntry, claimed: set[str] | None) -> None:
+        """Fetch the entry's page, or share the fetch of another entry naming the same page:
+        in this process, or (on PostgreSQL) in another worker that claimed the page first."""
         key = canonical_url(entry.link)
         shared = self.inflight.get(key)
-        if shared is None:  # this entry fetches the page, and is linked as it is stored
-            page = asyncio.ensure_future(self._ingest_page(entry))
-            self.inflight[key] = page
-            page.add_done_callback(lambda _: self.inflight.pop(key, None))
-            await page
-            return
-        self.stats.counts["shared fetches"] += 1
+        if shared is None:
+            if claimed is None or key in claimed:  # fetched here; linked as it is stored
+                page = asyncio.ensure_future(
+                    self._ingest_page(entry, key if claimed is not None else None)
+                )
+                self._share(key, page)
+                await page
+                return
+            shared = asyncio.ensure_future(self._article_from_other_worker(entry.link, key))
+            self._share(key, shared)
+        else:
+            self.stats.counts["shared fetches"] += 1
         article_id = await shared
         if article_id is not None and entry.feed_id is not None:
             await self._write(lambda conn: link_entries(conn, {entry.id: article_id}))
+
+    def _share(self, key: str, page: asyncio.Future[int | None]) -> None:
+        self.inflight[key] = page
+        page.add_done_callback(lambda _: self.inflight.pop(key, None))
+
+    async def _article_from_other_worker(self, link: str, key: str) -> int | None:
+        """The article of a page another worker claimed, once it lets go of the page; None
+        when it failed (its error is recorded there; the entry waits for its next check)."""
+        while True:
+            await asyncio.sleep(CLAIM_POLL)
+            with reading(self.engine) as conn:
+                if not page_claimed(conn, key, utcnow()):
+                    known = articles_for_urls(conn, _spellings(link))
+                    return next(iter(known.values()), None)
 
     async def _write(self, write: Callable[[Connection], R]) -> R:
         """One write transaction, in a thread: while another process holds the store's
@@ -177,41 +204,20 @@ class Pipeline:
 
         return await asyncio.to_thread(run)
 
-    async def _ingest_page(self, entry: PendingEntry) -> int | None:
+    async def _ingest_page(self, entry: PendingEntry, claim: str | None) -> int | None:
         """Fetch one page here; extract and store it in a worker process, where the fetch
-        log row, the article and the entry's link to it are written in one transaction.
-
-        On PostgreSQL, where several workers may share the store, the page is claimed
-        first; when another worker holds the claim, its article is awaited instead."""
-        key = canonical_url(entry.link)
-        if self.claims and not await self._claim(key):
-            article_id = await self._article_from_other_worker(entry, key)
-            if article_id is not None and entry.feed_id is not None:
-                await self._write(lambda conn: link_entries(conn, {entry.id: article_id}))
-            return article_id
+        log row, the article and the entry's link to it (and the page's claim, let go) are
+        written in one transaction."""
+        article_id = None
         try:
             async with self.pages_held:
-                return await self._fetch_and_process(entry)
+                article_id = await self._fetch_and_process(entry, claim)
+            return article_id
         finally:
-            if self.claims:
-                await self._write(lambda conn: release_pages(conn, [key], self.owner))
+            if claim is not None and article_id is None:  # not stored: let go here
+                await self._write(lambda conn: release_pages(conn, [claim], self.owner))
 
-    async def _claim(self, key: str) -> bool:
-        return await self._write(
-            lambda conn: claim_page(conn, key, self.owner, utcnow(), self.claim_lease)
-        )
-
-    async def _article_from_other_worker(self, entry: PendingEntry, key: str) -> int | None:
-        """The article of a page another worker is fetching, once it lets go of the page;
-        None when it failed (its error is recorded; the entry waits for its next check)."""
-        while True:
-            await asyncio.sleep(CLAIM_POLL)
-            with reading(self.engine) as conn:
-                if not page_claimed(conn, key, utcnow()):
-                    known = articles_for_urls(conn, _spellings(entry.link))
-                    return next(iter(known.values()), None)
-
-    async def _fetch_and_process(self, entry: PendingEntry) -> int | None:
+    async def _fetch_and_process(self, entry: PendingEntry, claim: str | None) -> int | None:
         url = entry.link
         async with self.page_slots:
             started = time.monotonic()
@@ -235,6 +241,7 @@ class Pipeline:
             (url, *response.redirects),
             entry.id if entry.feed_id is not None else None,
             fetched,
+            (claim, self.owner) if claim is not None else None,
         )
         try:
             intake = await self.workers.process(page)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Table, delete, select
+from sqlalchemy import Connection, Table, delete, or_, select
 
 from storage.models import PageClaim
 from storage.upsert import insert_for
@@ -14,17 +14,23 @@ from storage.upsert import insert_for
 CLAIMS: Table = PageClaim.__table__  # type: ignore[assignment]
 
 
-def claim_page(conn: Connection, url: str, owner: str, now: datetime, lease: float) -> bool:
-    """Whether `owner` now holds the claim on `url` (a live claim of another stays theirs)."""
+def claim_pages(
+    conn: Connection, urls: list[str], owner: str, now: datetime, lease: float
+) -> set[str]:
+    """Which of `urls` `owner` now holds (its own claims renewed; another's live claim
+    stays theirs)."""
+    if not urls:
+        return set()
+    expires = now + timedelta(seconds=lease)
     stmt = insert_for(conn, CLAIMS).values(
-        url=url, owner=owner, expires_at=now + timedelta(seconds=lease)
+        [{"url": url, "owner": owner, "expires_at": expires} for url in dict.fromkeys(urls)]
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=["url"],
         set_={"owner": stmt.excluded.owner, "expires_at": stmt.excluded.expires_at},
-        where=CLAIMS.c.expires_at < now,
-    ).returning(CLAIMS.c.owner)
-    return conn.execute(stmt).scalar() == owner
+        where=or_(CLAIMS.c.expires_at < now, CLAIMS.c.owner == stmt.excluded.owner),
+    ).returning(CLAIMS.c.url)
+    return set(conn.execute(stmt).scalars())
 
 
 def release_pages(conn: Connection, urls: list[str], owner: str) -> None:

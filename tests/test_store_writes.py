@@ -214,18 +214,19 @@ def test_read_then_write_transactions_never_fail_with_database_is_locked(engine:
 def test_a_page_is_claimed_by_one_worker_until_it_lets_go_or_its_claim_lapses(
     engine: Engine,
 ) -> None:
-    from storage.page_claims import claim_page, page_claimed, release_pages
+    from storage.page_claims import claim_pages, page_claimed, release_pages
 
-    url = "https://example.com/page"
+    url, other = "https://example.com/page", "https://example.com/other"
     with engine.begin() as conn:
-        assert claim_page(conn, url, "a", T0, lease=60)
-        assert not claim_page(conn, url, "b", T0 + timedelta(seconds=30), lease=60)
+        assert claim_pages(conn, [url, url], "a", T0, lease=60) == {url}
+        assert claim_pages(conn, [url], "a", T0 + timedelta(seconds=10), lease=60) == {url}
+        assert claim_pages(conn, [url, other], "b", T0 + timedelta(seconds=30), lease=60) == {other}
         assert page_claimed(conn, url, T0 + timedelta(seconds=30))
         release_pages(conn, [url], "b")  # not b's to release
         assert page_claimed(conn, url, T0 + timedelta(seconds=30))
         # a died: its claim lapses, and b takes the page over.
-        assert not page_claimed(conn, url, T0 + timedelta(seconds=61))
-        assert claim_page(conn, url, "b", T0 + timedelta(seconds=61), lease=60)
+        assert not page_claimed(conn, url, T0 + timedelta(seconds=71))  # renewed at +10
+        assert claim_pages(conn, [url], "b", T0 + timedelta(seconds=71), lease=60) == {url}
         release_pages(conn, [url], "b")
-        assert not page_claimed(conn, url, T0 + timedelta(seconds=62))
-        assert claim_page(conn, url, "a", T0 + timedelta(seconds=62), lease=60)
+        assert not page_claimed(conn, url, T0 + timedelta(seconds=72))
+        assert claim_pages(conn, [url], "a", T0 + timedelta(seconds=72), lease=60) == {url}
