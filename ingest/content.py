@@ -203,8 +203,19 @@ def _clean(text: str) -> str:
 
 def _text_length(node: LexborNode) -> int:
     """len(_clean(node's text)), without building the cleaned text."""
-    words = node.text(deep=True).split()
+    return _clean_length(node.text(deep=True))
+
+
+def _clean_length(text: str) -> int:
+    words = text.split()
     return sum(map(len, words)) + len(words) - 1 if words else 0
+
+
+def _longer_than(node: LexborNode, length: int) -> bool:
+    """_text_length(node) > length; cleaning only takes away, so a short raw text is
+    short without cleaning."""
+    text = node.text(deep=True)
+    return len(text) > length and _clean_length(text) > length
 
 
 def _link_density(node: LexborNode, length: int | None = None) -> float:
@@ -284,16 +295,21 @@ def _candidates(body: LexborNode) -> dict[int, tuple[LexborNode, float]]:
     scores: dict[int, tuple[LexborNode, float]] = {}
 
     def add(node: LexborNode | None, points: float) -> None:
-        if node is None or node.tag in (None, "html", "-document"):
+        if node is None:
             return
         key = node.mem_id
-        if key not in scores:
-            scores[key] = (node, TAG_WEIGHT.get(node.tag or "", 0) + _class_weight(node))
-        held, score = scores[key]
-        scores[key] = (held, score + points)
+        scored = scores.get(key)
+        if scored is None:
+            tag = node.tag
+            if tag in (None, "html", "-document"):
+                return
+            scored = (node, TAG_WEIGHT.get(tag or "", 0) + _class_weight(node))
+        scores[key] = (scored[0], scored[1] + points)
 
     def points_for(text: str) -> float:
-        commas = text.count(",") + text.count("،") + text.count("，") + text.count("、")
+        commas = text.count(",")
+        if not text.isascii():  # (a constant-time check) commas of other scripts
+            commas += text.count("،") + text.count("，") + text.count("、")
         return 1 + commas + min(len(text) // 100, 3)
 
     def credit(holder: LexborNode | None, text: str) -> None:
@@ -475,7 +491,7 @@ def iter_blocks(node: LexborNode) -> Iterator[Block]:
             if (
                 tag in ("blockquote", "li")
                 and _has_descendant(child, "p, li, div")
-                and _text_length(child) > 400
+                and _longer_than(child, 400)
             ):
                 yield from iter_blocks(child)  # a long quote or item: keep its paragraphs
             else:
@@ -515,7 +531,7 @@ def selected_blocks(root: LexborNode) -> list[Block]:
             continue  # its cells' paragraphs come next
         if (
             tag in ("blockquote", "li")
-            and _text_length(node) > 400
+            and _longer_than(node, 400)
             and _has_descendant(node, "p, li, div")
         ):
             continue  # a long quote or item: keep its own paragraphs
