@@ -1,13 +1,18 @@
 """Taking an extracted article into the store: one article per URL (in any spelling) and per
 text, near copies linked to the earliest of their cluster, changed pages updated in place.
 
-Runs inside the caller's transaction. Races between workers are settled by the store's
-unique constraints (canonical URL, content hash), not by locks of our own.
+`prepare()` computes what needs no store (hashes, fingerprint, keys, the compressed page)
+before the transaction; `take_in_all()` runs inside the caller's transaction, the SQL alone.
+Races between workers are settled by the store's unique constraints (canonical URL, content
+hash), not by locks of our own; but a near copy has no key to collide on, so intake
+transactions take turns: SQLite's write lock does that, and on PostgreSQL one transaction-
+level advisory lock. Otherwise an original and its copy stored at the same moment by two
+workers would each miss the other.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -31,7 +36,13 @@ from ingest.site_boilerplate import (
 )
 from ingest.urls import host_of, normalise_url
 from storage.articles import ArticleRecord, RemovedText, add_article_urls, store_article
-from storage.dedup import article_for_urls, article_with_hash, near_candidates, replace_bands
+from storage.dedup import (
+    article_for_urls,
+    article_with_hash,
+    near_candidates,
+    replace_bands,
+    take_turns,
+)
 from storage.site_boilerplate import (
     article_content,
     articles_with_blocks,
@@ -67,7 +78,7 @@ class _Counted:
     fresh: bool  # nothing of it in the store before
 
 
-def strip_site_boilerplate(conn: Connection, counted: Sequence[_Counted], minimum: int) -> None:
+def _strip_site_boilerplate(conn: Connection, counted: Sequence[_Counted], minimum: int) -> None:
     """Count the articles' blocks for their host, then strip every block that has become
     the host's boilerplate from every article of the host that has it."""
     hosts: dict[str, list[_Counted]] = {}
@@ -117,12 +128,12 @@ def prepare(
     seen_at: datetime,
     seen_urls: Sequence[str] = (),
     raw_html: str | None = None,
-    precomputed: Fingerprint | None = None,
 ) -> Prepared:
+    """Everything about the article that needs no store (see `Prepared`)."""
     canonical = choose_canonical_url(page_url, article.canonical_url)
     blocks = normalised_blocks(article.text)
     words = " ".join(normalised for _, normalised in blocks).split()  # = content_words(text)
-    fp = precomputed or fingerprint(words)
+    fp = fingerprint(words)
     record = ArticleRecord(
         canonical_url=canonical,
         host=host_of(canonical),
@@ -153,13 +164,9 @@ def take_in(
     seen_urls: Sequence[str] = (),
     raw_html: str | None = None,
     site_min_articles: int = 5,
-    precomputed: Fingerprint | None = None,
 ) -> Intake:
-    prepared = prepare(page_url, article, seen_at, seen_urls, raw_html, precomputed)
-    return take_in_prepared(conn, prepared, site_min_articles)
-
-
-def take_in_prepared(conn: Connection, prepared: Prepared, site_min_articles: int = 5) -> Intake:
+    """Take one article in, in the caller's transaction."""
+    prepared = prepare(page_url, article, seen_at, seen_urls, raw_html)
     outcome = take_in_all(conn, [prepared], site_min_articles)[0]
     if isinstance(outcome, Exception):
         raise outcome
@@ -167,14 +174,25 @@ def take_in_prepared(conn: Connection, prepared: Prepared, site_min_articles: in
 
 
 def take_in_all(
-    conn: Connection, items: Sequence[Prepared], site_min_articles: int = 5
+    conn: Connection,
+    items: Sequence[Prepared],
+    site_min_articles: int = 5,
+    clock: Callable[[], datetime] | None = None,
 ) -> list[Intake | SQLAlchemyError]:
     """Take in several articles in order, in the caller's transaction: each one's outcome,
     or the error that kept it out (its writes undone, the others unaffected). The per-host
-    boilerplate counts are updated once for all of them."""
+    boilerplate counts are updated once for all of them.
+
+    With a `clock`, each article is seen when it goes in rather than when it was prepared:
+    articles prepared side by side in several processes are then first seen in the order
+    they entered the store, so the earliest of a cluster of copies is the one the others
+    point at."""
     outcomes: list[Intake | SQLAlchemyError] = []
     counted: list[_Counted] = []
+    take_turns(conn)
     for prepared in items:
+        if clock is not None:
+            prepared = replace(prepared, record=replace(prepared.record, seen_at=clock()))
         try:
             try:
                 with conn.begin_nested():
@@ -189,7 +207,7 @@ def take_in_all(
         outcomes.append(intake)
         if count is not None:
             counted.append(count)
-    strip_site_boilerplate(conn, counted, site_min_articles)
+    _strip_site_boilerplate(conn, counted, site_min_articles)
     return outcomes
 
 

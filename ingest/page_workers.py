@@ -96,7 +96,7 @@ def _process(job: Job, pages: list[Page]) -> list[Intake | str]:
     assert _store is not None, "worker started without a store"
     with _store.begin() as conn:
         ready = [item for item in prepared if isinstance(item, Prepared)]
-        taken = iter(take_in_all(conn, ready, _options.site_min_articles))
+        taken = iter(take_in_all(conn, ready, _options.site_min_articles, clock=utcnow))
         results = [item if isinstance(item, str) else _described(next(taken)) for item in prepared]
         stored = [(p, r) for p, r in zip(pages, results, strict=True) if isinstance(r, Intake)]
         log_fetches(conn, [p.fetch for p, _ in stored if p.fetch is not None])

@@ -43,12 +43,13 @@ class ArticleRecord:
     fingerprint: bytes | None = None
     raw_html: str | None = None
     removed: tuple[RemovedText, ...] = field(default=())
-    raw_html_blob: bytes | None = field(init=False, repr=False, compare=False)
-    """The raw HTML compressed when the record is made, not in the write transaction."""
+    raw_html_blob: bytes | None = field(default=None, repr=False, compare=False)
+    """The raw HTML compressed when the record is made (not in the write transaction), and
+    carried over by `dataclasses.replace`."""
 
     def __post_init__(self) -> None:
-        blob = compress_html(self.raw_html) if self.raw_html is not None else None
-        object.__setattr__(self, "raw_html_blob", blob)
+        if self.raw_html_blob is None and self.raw_html is not None:
+            object.__setattr__(self, "raw_html_blob", compress_html(self.raw_html))
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, func, insert, select
 
 from storage.models import Article, ArticleUrl, NearDupBand
 
@@ -55,6 +55,19 @@ _SHARING_A_BAND = (
 )
 _DELETE_BANDS = delete(NearDupBand).where(NearDupBand.article_id == bindparam("article_id"))
 _INSERT_BAND = insert(NearDupBand)
+
+
+# Any fixed 64-bit number naming the lock; the other advisory locks of a shared database
+# must just not use it.
+INTAKE_LOCK = 0x66656564_696E7461  # "feedinta"
+_TAKE_TURNS = select(func.pg_advisory_xact_lock(bindparam("key")))
+
+
+def take_turns(conn: Connection) -> None:
+    """Wait for the other intake transactions (on PostgreSQL; SQLite's write lock already
+    does this) until this transaction ends."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(_TAKE_TURNS, {"key": INTAKE_LOCK})
 
 
 def article_for_urls(conn: Connection, urls: Iterable[str]) -> tuple[int, str] | None:

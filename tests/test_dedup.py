@@ -29,6 +29,7 @@ from ingest.intake import (
     SAME_TEXT,
     UNCHANGED,
     UPDATED,
+    Intake,
     prepare,
     take_in,
     take_in_all,
@@ -316,3 +317,31 @@ def test_an_article_that_fails_to_store_leaves_no_trace_and_the_others_go_in(
         stored = set(conn.execute(select(ArticleRow.canonical_url)).scalars())
     assert stored == {"https://a.example/6", "https://a.example/8"}
     assert not any(url.endswith("/7") for url in urls)
+
+
+def test_an_original_and_its_copy_stored_at_the_same_moment_are_linked(engine: Engine) -> None:
+    """Two workers' transactions: the copy's waits for the original's to end, so that it
+    sees the original (PostgreSQL would otherwise let both run and each miss the other)."""
+    import threading
+
+    original = prepare("https://a.example/o", article(TEXTS[9]), T0)
+    copy = prepare("https://b.example/c", article(edited(TEXTS[9], 0.02)), T0 + timedelta(1))
+    first_in = threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def store_copy() -> None:
+        first_in.wait(10)
+        with engine.begin() as conn:
+            outcomes["copy"] = take_in_all(conn, [copy])[0]
+
+    other = threading.Thread(target=store_copy)
+    other.start()
+    with engine.begin() as conn:
+        outcomes["original"] = take_in_all(conn, [original])[0]
+        first_in.set()
+        other.join(1)  # the copy's transaction is held up until this one commits
+        assert other.is_alive()
+    other.join(30)
+    kept, copied = outcomes["original"], outcomes["copy"]
+    assert isinstance(kept, Intake) and isinstance(copied, Intake)
+    assert (copied.outcome, copied.duplicate_of) == (NEAR_DUPLICATE, kept.article_id)
