@@ -19,7 +19,6 @@ import logging
 import os
 import signal
 import socket
-import uuid
 from pathlib import Path
 from typing import IO
 
@@ -29,7 +28,7 @@ from sqlalchemy import Engine
 from ingest.config import Settings
 from ingest.metrics import MetricsServer, WorkerState
 from ingest.page_workers import PageWorkers
-from ingest.pipeline import Pipeline
+from ingest.pipeline import Pipeline, worker_name
 from storage.feeds import claim_due_feeds, release_leases
 from storage.models import utcnow
 
@@ -67,7 +66,7 @@ class Daemon:
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings = settings
         self.engine = engine
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = worker_name()
         self.stopping = asyncio.Event()
         self.state = WorkerState(counts=dict, tick_interval=settings.tick_interval)
         self.current: asyncio.Task[None] | None = None
@@ -106,7 +105,7 @@ class Daemon:
         workers = PageWorkers.for_settings(self.engine, self.settings)
         metrics = None
         try:
-            async with Pipeline(self.settings, self.engine, workers) as pipeline:
+            async with Pipeline(self.settings, self.engine, workers, self.owner) as pipeline:
                 self.state.counts = lambda: pipeline.stats.counts
                 if self.settings.metrics_port:
                     metrics = MetricsServer(

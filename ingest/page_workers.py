@@ -82,6 +82,7 @@ def _prepare(job: Job, page: Page) -> Prepared | str:
     try:
         article = job(page.content, page.url, page.content_type)
         raw = decode_html(page.content, page.content_type) if _options.keep_raw_html else None
+        # Seen "now" for the record; take_in_all() stamps it again as it goes into the store.
         return prepare(page.url, article, utcnow(), page.seen_urls, raw)
     except Exception as exc:  # noqa: BLE001 - reported for this page alone
         return f"{type(exc).__name__}: {exc}"

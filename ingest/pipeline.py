@@ -42,6 +42,11 @@ R = TypeVar("R")
 CLAIM_POLL = 0.25  # seconds between looks at a page another worker is fetching
 
 
+def worker_name() -> str:
+    """Who holds a lease or a claim: unique per process, readable in the store."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
 def _spellings(link: str) -> list[str]:
     return list(dict.fromkeys([link, normalise_url(link), canonical_url(link)]))
 
@@ -73,7 +78,13 @@ class PendingEntry:
 class Pipeline:
     """Shared by all the work of one process; use within `async with`."""
 
-    def __init__(self, settings: Settings, engine: Engine, workers: PageWorkers) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        workers: PageWorkers,
+        owner: str | None = None,
+    ) -> None:
         self.settings = settings
         self.engine = engine
         self.workers = workers
@@ -88,7 +99,7 @@ class Pipeline:
         self.stats = RunStats()
         # Page claims, for several workers on one PostgreSQL (one SQLite daemon per file).
         self.claims = engine.dialect.name == "postgresql"
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = owner or worker_name()
         self.claim_lease = 2 * settings.request_timeout + settings.extract_timeout + 60
 
     async def __aenter__(self) -> Pipeline:
