@@ -30,8 +30,14 @@ from ingest.blocks import HEADING, LIST_ITEM, PARAGRAPH, TABLE, Block, Removed, 
 
 DUPLICATE, RELATED, BOILERPLATE = "duplicate", "related-links", "boilerplate"
 
-_WORD = re.compile(r"\w+", re.UNICODE)
-_ASCII_NON_WORD = {c: " " for c in range(128) if not re.fullmatch(r"\w", chr(c))}
+_NON_WORD = re.compile(r"\W+")
+# ASCII letters and digits to lower case, the rest to spaces: for ASCII text, what NFKC,
+# casefold and \w give, as one bytes.translate.
+_ASCII_WORDS = bytes(
+    ord(chr(c).lower()) if c < 128 and re.fullmatch(r"\w", chr(c)) else 32 for c in range(256)
+)
+# Quotes, dashes, ellipsis, no-break space, guillemets, bullets: punctuation, like in NFKC.
+_COMMON_MARKS = "\u2019\u2018\u201c\u201d\u2013\u2014\u2026\xa0\xab\xbb\u2022\xb7"
 _SENTENCE_END = frozenset(".!?;:。！？…\"')]»”’")
 
 
@@ -116,10 +122,14 @@ def normalise(text: str) -> str:
     if "&" in text:
         text = html.unescape(text)
     # Words only: quotes, dashes and other punctuation fall away with the spacing.
-    if text.isascii():  # the same words as the regular expression, faster
-        return " ".join(text.lower().translate(_ASCII_NON_WORD).split())
-    text = unicodedata.normalize("NFKC", text)
-    return " ".join(_WORD.findall(text.casefold()))
+    if not text.isascii():
+        for mark in _COMMON_MARKS:  # often the only non-ASCII characters of a text
+            if mark in text:
+                text = text.replace(mark, " ")
+        if not text.isascii():
+            text = unicodedata.normalize("NFKC", text).casefold()
+            return " ".join(_NON_WORD.split(text)).strip()
+    return " ".join(text.encode().translate(_ASCII_WORDS).decode().split())
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin
 
@@ -197,7 +198,7 @@ def extract_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
         meta.get("og:url"),
         ld.get("canonical_url"),
     )
-    html = tree.css_first("html")
+    html = tree.root
     language = _first(
         html.attributes.get("lang") if html is not None else None,
         meta.get("http-equiv:content-language"),
@@ -237,14 +238,25 @@ def extract_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
         author=author or _author_link(tree),
         published=published,
         language=_normalise_language(language),
-        canonical_url=urljoin(url or "", canonical) if canonical else None,
+        canonical_url=_absolute(url, canonical),
         site_name=_first(
             meta.get("og:site_name"), meta.get("application-name"), ld.get("site_name")
         ),
-        lead_image=urljoin(url or "", image) if image else None,
+        lead_image=_absolute(url, image),
     )
 
 
+def _absolute(base: str | None, value: str | None) -> str | None:
+    """`value` resolved against the page's URL; most declarations are absolute already,
+    which spares urljoin's parsing of both."""
+    if not value:
+        return None
+    if value.startswith(("https://", "http://")) or not base:
+        return value
+    return urljoin(base, value)
+
+
+@lru_cache(maxsize=256)
 def _normalise_language(value: str | None) -> str | None:
     """`en_US`, `en-us` and `EN` all become BCP 47-ish `en-US` / `en`."""
     if not value:
