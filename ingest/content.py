@@ -20,6 +20,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from functools import lru_cache
 from html import escape
+from itertools import islice
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -142,10 +143,28 @@ TAG_WEIGHT = {
     "header": -5,
 }
 MIN_PARAGRAPH = 25
-BLOCKS_IN_DIV = (
-    "div, p, ul, ol, dl, table, section, article, h1, h2, h3, h4, h5, h6, blockquote, pre, li"
+BLOCKS_IN_DIV = frozenset(
+    [
+        "div",
+        "p",
+        "ul",
+        "ol",
+        "dl",
+        "table",
+        "section",
+        "article",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "pre",
+        "li",
+    ]
 )
-LEAF_DIV = f"div:not(:has({BLOCKS_IN_DIV}))"
+LEAF_DIV = f"div:not(:has({', '.join(sorted(BLOCKS_IN_DIV))}))"
 
 BLOCK_TAGS = {
     "p",
@@ -189,11 +208,16 @@ BLOCK_SELECTOR = "p, h1, h2, h3, h4, h5, h6, li, blockquote, pre, table, dd, dt,
     LEAF_DIV
 )
 COVERED = 0.8
+BR = frozenset({"br"})
 BLOCK_KINDS = {"li": LIST_ITEM, "dd": LIST_ITEM, "dt": LIST_ITEM, "blockquote": QUOTE} | {
     f"h{level}": HEADING for level in range(1, 7)
 }
 CAN_HOLD_BLOCKS = {"blockquote", "li", "table", "dd", "dt", "address"}
-BLOCKISH_INSIDE = "p, div, li, h2, h3, h4, ul, ol, table, blockquote, section"
+BLOCKISH_INSIDE = frozenset(
+    ["p", "div", "li", "h2", "h3", "h4", "ul", "ol", "table", "blockquote", "section"]
+)
+TABLE_LAYOUT_INSIDE = frozenset(["table", "p", "div", "h2", "h3", "ul"])
+ITEM_PARAGRAPHS = frozenset(["p", "li", "div"])
 
 
 def _clean(text: str) -> str:
@@ -459,14 +483,14 @@ class _Run:
         self.parts, self.html, self.link_chars = [], [], 0
 
 
-def _has_descendant(node: LexborNode, selector: str) -> bool:
-    """Whether a node below `node` matches (Lexbor's node.css() also matches the node itself)."""
-    own = node.mem_id
-    return any(match.mem_id != own for match in node.css(selector))
+def _has_descendant(node: LexborNode, tags: frozenset[str]) -> bool:
+    """Whether an element below `node` has one of these tags. A walk that stops at the
+    first is cheaper than a CSS query, whose parsing alone costs microseconds."""
+    return any(found.tag in tags for found in islice(node.traverse(), 1, None))
 
 
 def _is_table_for_layout(table: LexborNode) -> bool:
-    return _has_descendant(table, "table, p, div, h2, h3, ul")
+    return _has_descendant(table, TABLE_LAYOUT_INSIDE)
 
 
 def iter_blocks(node: LexborNode) -> Iterator[Block]:
@@ -490,7 +514,7 @@ def iter_blocks(node: LexborNode) -> Iterator[Block]:
             yield from run.flush()
             if (
                 tag in ("blockquote", "li")
-                and _has_descendant(child, "p, li, div")
+                and _has_descendant(child, ITEM_PARAGRAPHS)
                 and _longer_than(child, 400)
             ):
                 yield from iter_blocks(child)  # a long quote or item: keep its paragraphs
@@ -503,7 +527,7 @@ def iter_blocks(node: LexborNode) -> Iterator[Block]:
             or tag == "table"
             or (
                 tag in ("span", "a", "font", "b", "strong", "i", "em")
-                and child.css_first(BLOCKISH_INSIDE) is not None
+                and _has_descendant(child, BLOCKISH_INSIDE)
             )
         ):
             yield from run.flush()
@@ -532,10 +556,10 @@ def selected_blocks(root: LexborNode) -> list[Block]:
         if (
             tag in ("blockquote", "li")
             and _longer_than(node, 400)
-            and _has_descendant(node, "p, li, div")
+            and _has_descendant(node, ITEM_PARAGRAPHS)
         ):
             continue  # a long quote or item: keep its own paragraphs
-        if tag == "div" and node.css_first("br") is not None:
+        if tag == "div" and _has_descendant(node, BR):
             blocks.extend(iter_blocks(node))  # paragraphs separated by <br><br>
             continue
         block = _element_block(node)
