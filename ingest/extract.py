@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from html import escape
 
 from selectolax.lexbor import LexborHTMLParser
@@ -40,10 +41,16 @@ class Article:
     lead_image: str | None
     text: str
     """The clean main text: blocks separated by a blank line, list items one per line."""
-    html: str
-    """The clean body as sanitised HTML."""
+    blocks: tuple[Block, ...]
+    """The blocks of the clean main text, in order, each with its own markup."""
     removed: tuple[Removed, ...]
     """Each block that cleaning dropped, with its reason."""
+
+    @cached_property
+    def html(self) -> str:
+        """The clean body as sanitised HTML, rendered on first use (sanitising costs as much
+        as a tenth of an extraction, and a caller may want only the text)."""
+        return render_html(self.blocks)
 
     @property
     def word_count(self) -> int:
@@ -70,7 +77,7 @@ def extract_article(
         site_name=meta.site_name,
         lead_image=meta.lead_image,
         text=cleaned.text,
-        html=render_html(cleaned.blocks),
+        blocks=cleaned.blocks,
         removed=title_removed + cleaned.removed,
     )
 

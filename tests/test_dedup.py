@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
+from ingest.blocks import Block
 from ingest.dedup import (
     MIN_NEAR_WORDS,
     band_keys,
@@ -71,7 +72,7 @@ def fp(text: str):  # type: ignore[no-untyped-def]
 
 
 def article(text: str, title: str = "T", canonical: str | None = None) -> Article:
-    return Article(title, None, None, "en", canonical, None, None, text, f"<p>{text}</p>", ())
+    return Article(title, None, None, "en", canonical, None, None, text, (Block(text),), ())
 
 
 # The pure decisions.
