@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import fields, replace
@@ -19,7 +20,10 @@ from sqlalchemy import Engine
 from ingest import opml
 from ingest.config import ConfigError, Settings, field_type, load_settings
 from ingest.daemon import Daemon, DaemonAlreadyRunningError, sqlite_daemon_lock
+from ingest.extract import Article, extract_article
+from ingest.fetch import Fetcher, FetchError
 from ingest.page_workers import Page, PageError, PageWorkers
+from ingest.pages import PageFetcher
 from ingest.pipeline import PendingEntry, Pipeline, RunStats
 from storage import feeds as feed_store
 from storage.articles import stored_page_ids, stored_pages
@@ -442,3 +446,65 @@ def duplicates(article_id: int | None) -> None:
 
 def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value is not None else "-"
+
+
+@main.command()
+@click.argument("source")
+@click.option(
+    "--url",
+    "page_url",
+    default=None,
+    help="The page's address, for its relative links (default: SOURCE when it is a URL).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the article as JSON.")
+def extract(source: str, page_url: str | None, as_json: bool) -> None:
+    """Print the article in a saved page (SOURCE is a file) or a live one (SOURCE is a URL),
+    and what cleaning removed from it: for checking a page by hand."""
+    if source.startswith(("http://", "https://")):
+        content, content_type, fetched_url = asyncio.run(_fetch_page(_settings(), source))
+        page_url = page_url or fetched_url
+    else:
+        try:
+            content, content_type = Path(source).read_bytes(), None
+        except OSError as exc:
+            raise click.ClickException(f"cannot read {source}: {exc.strerror}") from None
+    article = extract_article(content, page_url, content_type)
+    if as_json:
+        click.echo(json.dumps(_article_fields(article), ensure_ascii=False, indent=2))
+        return
+    for name, value in _article_fields(article).items():
+        if name not in ("text", "html", "removed"):
+            click.echo(f"{name + ':':<15}{value if value is not None else '-'}")
+    click.echo(f"\n{article.text}\n")
+    click.echo(f"removed: {len(article.removed)} blocks")
+    for removed in article.removed:
+        excerpt = removed.text if len(removed.text) <= 100 else removed.text[:99] + "…"
+        click.echo(f"  [{removed.reason}] {' '.join(excerpt.split())}")
+
+
+async def _fetch_page(settings: Settings, url: str) -> tuple[bytes, str | None, str]:
+    """The page at `url`, fetched as the worker fetches pages (guard, caps, robots.txt)."""
+    async with Fetcher(settings) as fetcher:
+        try:
+            response = await PageFetcher(fetcher).fetch(url)
+        except FetchError as exc:
+            raise click.ClickException(f"cannot fetch {url} ({exc.kind}): {exc}") from None
+    if response.status >= 400:
+        raise click.ClickException(f"cannot fetch {url}: HTTP {response.status}")
+    return response.content, response.headers.get("content-type"), response.url
+
+
+def _article_fields(article: Article) -> dict[str, Any]:
+    return {
+        "title": article.title,
+        "author": article.author,
+        "published": article.published.isoformat() if article.published else None,
+        "language": article.language,
+        "canonical_url": article.canonical_url,
+        "site_name": article.site_name,
+        "lead_image": article.lead_image,
+        "words": article.word_count,
+        "text": article.text,
+        "html": article.html,
+        "removed": [{"reason": r.reason, "text": r.text} for r in article.removed],
+    }

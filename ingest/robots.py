@@ -11,7 +11,7 @@ import time
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
-from ingest.fetch import Fetcher, FetchError
+from ingest.fetch import BlockedFetchError, Fetcher, FetchError
 
 MAX_ROBOTS_BYTES = 500 * 1024
 
@@ -40,6 +40,8 @@ class RobotsCache:
         """Parsed rules, or True (allow all) / False (disallow all)."""
         try:
             response = await self.fetcher.fetch(origin + "/robots.txt", accept="text/plain")
+        except BlockedFetchError:
+            return True  # the page's own fetch meets the same guard, and says so
         except FetchError:
             return False
         if response.status >= 500:

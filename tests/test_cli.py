@@ -3,6 +3,7 @@ on a store whose schema does not match."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from sqlalchemy import text
 from ingest.cli import main
 from storage.articles import store_article
 from storage.engine import create_store_engine
+from tests.httpserver import TestServer, respond
 from tests.test_store_writes import article
 
 
@@ -77,3 +79,48 @@ def test_outdated_store_stops_with_one_clear_sentence(tmp_path: Path) -> None:
 def test_bad_setting_is_a_usage_error() -> None:
     result = CliRunner().invoke(main, ["feeds", "list"], env={"INGEST_MAX_REDIRECTS": "x"})
     assert result.exit_code == 2 and "max_redirects: expected int" in result.output
+
+
+GOLDEN_PAGE = Path(__file__).parent / "golden" / "extract" / "double-body.html"
+
+
+def test_extract_prints_a_saved_page_and_what_was_removed() -> None:
+    result = CliRunner().invoke(main, ["extract", str(GOLDEN_PAGE), "--url", "https://x.test/a"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "title:         Harbour tunnel opens after six years" in out
+    assert (
+        out.count("The harbour tunnel opened to traffic on Thursday morning") == 2
+    )  # text, removed
+    assert "removed: 4 blocks" in out and out.count("[duplicate]") == 4
+
+
+def test_extract_fetches_a_url_and_prints_json() -> None:
+    server = TestServer()
+    try:
+        url = server.route("/story", respond(200, GOLDEN_PAGE.read_bytes(), "text/html"))
+        server.route("/gone", respond(404, b"gone", "text/plain"))
+        result = CliRunner().invoke(main, ["--allow-private-networks", "extract", url, "--json"])
+        assert result.exit_code == 0, result.output
+        article = json.loads(result.output)
+        assert article["title"] == "Harbour tunnel opens after six years"
+        assert article["published"] == "2026-11-20T07:30:00+00:00"
+        assert article["html"].startswith("<p>The harbour tunnel opened")
+        assert [r["reason"] for r in article["removed"]] == ["duplicate"] * 4
+        assert server.hits["/story"] == 1
+
+        missing = CliRunner().invoke(
+            main, ["--allow-private-networks", "extract", server.url("/gone")]
+        )
+        assert missing.exit_code == 1 and "HTTP 404" in missing.output
+        # With the SSRF guard on (the default), a loopback address is refused, not fetched.
+        guarded = CliRunner().invoke(main, ["extract", server.url("/story")])
+        assert guarded.exit_code == 1 and "(blocked)" in guarded.output
+        assert server.hits["/story"] == 1
+    finally:
+        server.close()
+
+
+def test_extract_of_a_missing_file_is_one_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["extract", str(tmp_path / "nope.html")])
+    assert result.exit_code == 1 and "cannot read" in result.output
