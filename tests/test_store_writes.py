@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -11,7 +12,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, Engine, func, insert, select, text
 
-from storage.articles import ArticleRecord, RemovedText, decompress_html, store_article
+from storage.articles import (
+    ArticleRecord,
+    RemovedText,
+    compress_html,
+    decompress_html,
+    store_article,
+)
 from storage.engine import create_store_engine
 from storage.entries import EntryRecord, upsert_entries
 from storage.feeds import add_feeds, list_feeds
@@ -148,6 +155,13 @@ def test_raw_html_is_stored_compressed_and_can_be_switched_off(engine: Engine) -
     assert decompress_html(blobs["https://example.com/a"]) == page
     assert len(blobs["https://example.com/a"]) < len(page) / 10
     assert blobs["https://example.com/b"] is None
+
+
+def test_raw_html_written_by_earlier_versions_still_reads() -> None:
+    """Stores written before zstd hold zlib streams; reprocessing must still read them."""
+    page = "<p>Ça marche — encore.</p>" * 50
+    assert decompress_html(zlib.compress(page.encode("utf-8"), 6)) == page
+    assert decompress_html(compress_html(page)) == page
 
 
 def test_times_come_back_as_aware_utc(engine: Engine) -> None:
