@@ -20,6 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from ingest.charset import decode_html
 from ingest.config import Settings
@@ -94,10 +95,23 @@ def _process(job: Job, pages: list[Page]) -> list[Intake | str]:
     page's failure undoing its own writes only; the fetch log rows and entry links of the
     pages stored are written with them."""
     prepared = [_prepare(job, page) for page in pages]
+    try:
+        return _store_batch(pages, prepared, isolated=False)
+    except SQLAlchemyError:
+        # Rare: an article broke a constraint (or met another worker's). Again, each article
+        # in its own savepoint, so that the failing one alone stays out.
+        return _store_batch(pages, prepared, isolated=True)
+
+
+def _store_batch(
+    pages: list[Page], prepared: list[Prepared | str], isolated: bool
+) -> list[Intake | str]:
     assert _store is not None, "worker started without a store"
     with _store.begin() as conn:
         ready = [item for item in prepared if isinstance(item, Prepared)]
-        taken = iter(take_in_all(conn, ready, _options.site_min_articles, clock=utcnow))
+        taken = iter(
+            take_in_all(conn, ready, _options.site_min_articles, clock=utcnow, isolated=isolated)
+        )
         results = [item if isinstance(item, str) else _described(next(taken)) for item in prepared]
         stored = [(p, r) for p, r in zip(pages, results, strict=True) if isinstance(r, Intake)]
         log_fetches(conn, [p.fetch for p, _ in stored if p.fetch is not None])

@@ -9,11 +9,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from ingest import page_workers
+from ingest.blocks import Removed
 from ingest.extract import Article, extract_article
 from ingest.page_workers import Page, PageError, PageWorkers, StoreOptions
 from storage.engine import create_store_engine
@@ -218,6 +221,9 @@ def _paragraph(n: int) -> str:
 def crash_or_extract(content: bytes, url: str, content_type: str | None) -> Article:
     if content == b"crash":
         os._exit(1)  # as a segfault in the parser would: the process dies
+    if content == b"unstorable":  # a removed block without a reason breaks NOT NULL
+        article = extract_article(ordinary_page(99), url, content_type)
+        return replace(article, removed=(Removed(None, "x"),))  # type: ignore[arg-type]
     return extract_article(content, url, content_type)
 
 
@@ -274,6 +280,24 @@ def test_a_page_that_crashes_or_hangs_the_parser_is_isolated(tmp_path: Path) -> 
         "ok 4",
     ]
     assert time.monotonic() - started < 20
+
+
+def test_an_article_the_store_refuses_fails_alone_in_its_batch(tmp_path: Path) -> None:
+    """Batches go in without a savepoint per article; when one fails, the batch is undone
+    and stored again article by article, in the same call, so that the others go in."""
+    url = f"sqlite:///{tmp_path}/store.db"
+    upgrade(create_store_engine(url))
+    pages = [ordinary_page(0), b"unstorable", *(ordinary_page(n) for n in range(2, 10))]
+    page_workers._open_store(StoreOptions(url))  # as in a worker process
+    results = page_workers._process(
+        crash_or_extract, [Page(p, f"https://x.example/{n}") for n, p in enumerate(pages)]
+    )
+    assert isinstance(results[1], str) and results[1].startswith("IntegrityError")
+    assert "NOT NULL" in results[1]
+    for n, result in enumerate(results):
+        if n != 1:
+            assert not isinstance(result, str)
+            assert f"number {n}," in stored_text(url, result.article_id)
 
 
 def test_a_crash_or_hang_in_a_batch_fails_that_page_alone(tmp_path: Path) -> None:
