@@ -37,6 +37,9 @@ def test_migrated_store_has_every_table_and_search(engine: Engine) -> None:
     assert set(Base.metadata.tables) <= tables
     if engine.dialect.name == "sqlite":
         assert "articles_fts" in tables
+        with engine.connect() as conn:
+            config = "SELECT v FROM articles_fts_config WHERE k = 'automerge'"
+            assert conn.execute(text(config)).scalar() == 8  # segments merged 8 at a time
     else:
         columns = {c["name"] for c in inspect(engine).get_columns("articles")}
         assert "search_vector" in columns
@@ -68,8 +71,8 @@ def test_store_behind_the_code_is_refused(engine: Engine, tmp_path: Path) -> Non
     """A code base with one more migration than the store: the store is behind."""
     scripts = tmp_path / "migrations"
     shutil.copytree(Path(alembic_config().get_main_option("script_location") or ""), scripts)
-    (scripts / "versions" / "0005_next.py").write_text(
-        'revision = "0005"\ndown_revision = "0004"\nbranch_labels = None\ndepends_on = None\n'
+    (scripts / "versions" / "0006_next.py").write_text(
+        'revision = "0006"\ndown_revision = "0005"\nbranch_labels = None\ndepends_on = None\n'
         "def upgrade() -> None: ...\ndef downgrade() -> None: ...\n"
     )
     config = alembic_config()
@@ -77,5 +80,5 @@ def test_store_behind_the_code_is_refused(engine: Engine, tmp_path: Path) -> Non
     with pytest.raises(SchemaMismatch) as caught:
         check_schema(engine, config)
     assert str(caught.value).endswith(
-        "is at schema revision 0004 but this version of ingest needs 0005: run `ingest db upgrade`."
+        "is at schema revision 0005 but this version of ingest needs 0006: run `ingest db upgrade`."
     )
