@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import struct
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -78,12 +79,18 @@ def content_hash(words: list[str]) -> str | None:
     return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
 
 
-def _shingle_hashes(words: list[str]) -> np.ndarray:
+def _shingle_hashes(words: list[str]) -> list[int]:
+    """CRC-32 of each 3-word shingle, in order (the whole text when it is shorter)."""
     if len(words) < SHINGLE_WORDS:
-        grams = [" ".join(words)] if words else []
+        grams: Iterable[str] = [" ".join(words)] if words else []
     else:
-        grams = [" ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - 2)]
-    unique = {zlib.crc32(g.encode("utf-8")) for g in grams}
+        grams = map(" ".join, zip(words, words[1:], words[2:], strict=False))
+    crc32 = zlib.crc32
+    return [crc32(gram.encode("utf-8")) for gram in grams]
+
+
+def _distinct(hashes: list[int]) -> np.ndarray:
+    unique = set(hashes)
     return np.fromiter(unique, dtype=np.uint64, count=len(unique))
 
 
@@ -98,8 +105,10 @@ def _minhash(shingles: np.ndarray, count: int) -> np.ndarray:
 
 
 def fingerprint(words: list[str]) -> Fingerprint:
-    shingles = _shingle_hashes(words)
-    lead = _shingle_hashes(words[:LEAD_WORDS])
+    hashes = _shingle_hashes(words)
+    shingles = _distinct(hashes)
+    # The lead's shingles are the first ones of the text's (all of them for a short text).
+    lead = _distinct(hashes[: LEAD_WORDS - SHINGLE_WORDS + 1])
     return Fingerprint(
         words=len(words),
         shingles=int(shingles.size),
