@@ -215,14 +215,12 @@ def find_related(
                         break
                     removed[j] = RELATED
     # A trailing run of headlines that are not about this article, even without a label.
-    vocabulary = {
-        w
-        for i in order
-        if i not in removed and not features[i].headline_shaped
-        for w in features[i].words
-    }
+    kept = [i for i in order if i not in removed]
+    if len(kept) < 2 or not all(features[i].headline_shaped for i in kept[-2:]):
+        return removed  # no run of two: spare building the vocabulary
+    vocabulary = {w for i in kept if not features[i].headline_shaped for w in features[i].words}
     run: list[int] = []
-    for i in reversed([i for i in order if i not in removed]):
+    for i in reversed(kept):
         if not (features[i].headline_shaped and _foreign(features[i].words, vocabulary)):
             break
         run.append(i)
