@@ -142,7 +142,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--worst", type=int, default=0, help="list our N weakest pages")
     parser.add_argument("--only-ours", action="store_true", help="skip trafilatura (faster)")
-    parser.add_argument("--repeat", type=int, default=5, help="timed runs of each page; the fastest counts")
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="timed runs of each page; the fastest counts"
+    )
     args = parser.parse_args()
     pages = load_pages()
     extractors: dict[str, Callable[[Page], str]] = {
