@@ -350,6 +350,8 @@ def _candidates(body: LexborNode) -> dict[int, tuple[LexborNode, float]]:
     # Text straight inside a <div> (no <p>): a leaf <div> is a paragraph itself; a <div>
     # mixing text runs with <br> and blocks holds paragraphs, so it is the container.
     for div in body.css("div, section, article"):
+        if not div.text(deep=False, skip_empty=True):
+            continue  # no text of its own, the common case: told without copying whitespace
         direct = div.text(deep=False).strip()
         if len(direct) < MIN_PARAGRAPH or len(direct := _clean(direct)) < MIN_PARAGRAPH:
             continue
