@@ -143,26 +143,10 @@ TAG_WEIGHT = {
     "header": -5,
 }
 MIN_PARAGRAPH = 25
+HEADINGS = {f"h{level}" for level in range(1, 7)}
 BLOCKS_IN_DIV = frozenset(
-    [
-        "div",
-        "p",
-        "ul",
-        "ol",
-        "dl",
-        "table",
-        "section",
-        "article",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "blockquote",
-        "pre",
-        "li",
-    ]
+    {"div", "p", "ul", "ol", "dl", "table", "section", "article", "blockquote", "pre", "li"}
+    | HEADINGS
 )
 LEAF_DIV = f"div:not(:has({', '.join(sorted(BLOCKS_IN_DIV))}))"
 
@@ -209,9 +193,12 @@ BLOCK_SELECTOR = "p, h1, h2, h3, h4, h5, h6, li, blockquote, pre, table, dd, dt,
 )
 COVERED = 0.8
 BR = frozenset({"br"})
-BLOCK_KINDS = {"li": LIST_ITEM, "dd": LIST_ITEM, "dt": LIST_ITEM, "blockquote": QUOTE} | {
-    f"h{level}": HEADING for level in range(1, 7)
-}
+BLOCK_KINDS = {
+    "li": LIST_ITEM,
+    "dd": LIST_ITEM,
+    "dt": LIST_ITEM,
+    "blockquote": QUOTE,
+} | dict.fromkeys(HEADINGS, HEADING)
 CAN_HOLD_BLOCKS = {"blockquote", "li", "table", "dd", "dt", "address"}
 BLOCKISH_INSIDE = frozenset(
     ["p", "div", "li", "h2", "h3", "h4", "ul", "ol", "table", "blockquote", "section"]
