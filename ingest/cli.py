@@ -476,7 +476,8 @@ def extract(source: str, page_url: str | None, as_json: bool) -> None:
         if name not in ("text", "html", "removed"):
             click.echo(f"{name + ':':<15}{value if value is not None else '-'}")
     click.echo(f"\n{article.text}\n")
-    click.echo(f"removed: {len(article.removed)} blocks")
+    count = len(article.removed)
+    click.echo(f"removed: {count} block{'' if count == 1 else 's'}")
     for removed in article.removed:
         excerpt = removed.text if len(removed.text) <= 100 else removed.text[:99] + "…"
         click.echo(f"  [{removed.reason}] {' '.join(excerpt.split())}")
