@@ -36,7 +36,8 @@ _NON_WORD = re.compile(r"\W+")
 _ASCII_WORDS = bytes(
     ord(chr(c).lower()) if c < 128 and re.fullmatch(r"\w", chr(c)) else 32 for c in range(256)
 )
-# Quotes, dashes, ellipsis, no-break space, guillemets, bullets: punctuation, like in NFKC.
+# Quotes, dashes, ellipsis, no-break space, guillemets, bullets: separators on either path,
+# so spaces in their place keep many texts on the ASCII one.
 _COMMON_MARKS = "\u2019\u2018\u201c\u201d\u2013\u2014\u2026\xa0\xab\xbb\u2022\xb7"
 _SENTENCE_END = frozenset(".!?;:。！？…\"')]»”’")
 
