@@ -470,11 +470,15 @@ def extract(source: str, page_url: str | None, as_json: bool) -> None:
             raise click.ClickException(f"cannot read {source}: {exc.strerror}") from None
     article = extract_article(content, page_url, content_type)
     if as_json:
-        click.echo(json.dumps(_article_fields(article), ensure_ascii=False, indent=2))
+        body = {
+            "text": article.text,
+            "html": article.html,
+            "removed": [{"reason": r.reason, "text": r.text} for r in article.removed],
+        }
+        click.echo(json.dumps(_metadata(article) | body, ensure_ascii=False, indent=2))
         return
-    for name, value in _article_fields(article).items():
-        if name not in ("text", "html", "removed"):
-            click.echo(f"{name + ':':<15}{value if value is not None else '-'}")
+    for name, value in _metadata(article).items():
+        click.echo(f"{name + ':':<15}{value if value is not None else '-'}")
     click.echo(f"\n{article.text}\n")
     count = len(article.removed)
     click.echo(f"removed: {count} block{'' if count == 1 else 's'}")
@@ -495,7 +499,7 @@ async def _fetch_page(settings: Settings, url: str) -> tuple[bytes, str | None, 
     return response.content, response.headers.get("content-type"), response.url
 
 
-def _article_fields(article: Article) -> dict[str, Any]:
+def _metadata(article: Article) -> dict[str, Any]:
     return {
         "title": article.title,
         "author": article.author,
@@ -505,7 +509,4 @@ def _article_fields(article: Article) -> dict[str, Any]:
         "site_name": article.site_name,
         "lead_image": article.lead_image,
         "words": article.word_count,
-        "text": article.text,
-        "html": article.html,
-        "removed": [{"reason": r.reason, "text": r.text} for r in article.removed],
     }
