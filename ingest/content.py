@@ -16,7 +16,6 @@ extraction); Python touches only paragraphs, candidates and the chosen subtree.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Iterator
 from functools import lru_cache
 from html import escape
@@ -26,6 +25,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ingest.blocks import HEADING, LIST_ITEM, PARAGRAPH, PREFORMATTED, QUOTE, TABLE, Block
 from ingest.clean import ends_sentence
+from ingest.substrings import containing_any
 
 NEVER_CONTENT = [
     "script",
@@ -260,8 +260,8 @@ def _negative_nodes(body: LexborNode) -> list[LexborNode]:
     """Nodes whose class or id contains a negative hint.
 
     A CSS selector per hint makes Lexbor test every element against ~100 substring
-    selectors, and a regex alternation per element is no faster; so the distinct class/id
-    strings of the page are joined into one text and each hint is found with `str.find`.
+    selectors, and a regex alternation per element is no faster; so the hints are looked
+    for in the page's distinct class/id strings all at once.
     """
     groups: dict[str, list[LexborNode]] = {}
     for node in body.css("[class], [id]"):
@@ -269,17 +269,7 @@ def _negative_nodes(body: LexborNode) -> list[LexborNode]:
         key = f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
         groups.setdefault(key, []).append(node)
     keys = list(groups)
-    text = "\n".join(keys)
-    starts = [0]
-    for key in keys[:-1]:
-        starts.append(starts[-1] + len(key) + 1)
-    hit: set[int] = set()
-    for hint in NEGATIVE_HINTS:
-        position = text.find(hint)
-        while position != -1:
-            index = bisect_right(starts, position) - 1
-            hit.add(index)
-            position = text.find(hint, starts[index] + len(keys[index]) + 1)
+    hit = containing_any(keys, NEGATIVE_HINTS)
     return [node for index in sorted(hit) for node in groups[keys[index]]]
 
 

@@ -39,10 +39,11 @@ _SCRIPTS = [
 
 def guess_language(text: str) -> str | None:
     sample = text[:1500]
-    letters = max(1, sum(ch.isalpha() for ch in sample))
-    for pattern, lang in _SCRIPTS:
-        if len(pattern.findall(sample)) / letters > 0.3:
-            return lang
+    if not sample.isascii():  # (a constant-time check) none of these scripts otherwise
+        letters = max(1, sum(map(str.isalpha, sample)))
+        for pattern, lang in _SCRIPTS:
+            if len(pattern.findall(sample)) / letters > 0.3:
+                return lang
     counts = Counter(_INDEX[w] for w in _WORD.findall(sample.casefold()) if w in _INDEX)
     if not counts:
         return None
