@@ -192,6 +192,7 @@ BLOCK_SELECTOR = "p, h1, h2, h3, h4, h5, h6, li, blockquote, pre, table, dd, dt,
     LEAF_DIV
 )
 COVERED = 0.8
+SMALL_NODE = 1000  # characters of text
 BR = frozenset({"br"})
 BLOCK_KINDS = {
     "li": LIST_ITEM,
@@ -229,7 +230,14 @@ def _longer_than(node: LexborNode, length: int) -> bool:
 
 
 def _link_density(node: LexborNode, length: int | None = None) -> float:
-    links = sum(len(a.text(deep=True).strip()) for a in node.css("a"))
+    """Share of the node's text (of `length` characters when known) that is link text."""
+    if length is not None and length < SMALL_NODE:
+        # A walk in Python costs less than a CSS query's setup for a paragraph's few
+        # descendants, and more for a container's hundreds.
+        anchors = [element for element in node.traverse() if element.tag == "a"]
+    else:
+        anchors = node.css("a")
+    links = sum(len(a.text(deep=True).strip()) for a in anchors)
     if not links:
         return 0.0
     total = _text_length(node) if length is None else length
