@@ -142,14 +142,14 @@ class _Features:
 
     def __init__(self, block: Block) -> None:
         self.key = key = normalise(block.text)
+        # Words in the key: it is single-spaced, so its spaces + 1.
         self.length = key.count(" ") + 1 if key else 0
-        """Words in the key (single-spaced, so spaces + 1)."""
+        # Short, and not a sentence: how other stories' titles look.
         self.headline_shaped = (
             block.kind in (PARAGRAPH, LIST_ITEM, HEADING)
             and HEADLINE_WORDS[0] <= self.length <= HEADLINE_WORDS[1]
             and not ends_sentence(block.text)
         )
-        """Short, and not a sentence: how other stories' titles look."""
 
     @property
     def words(self) -> list[str]:
