@@ -159,7 +159,6 @@ class HostBlock(Base):
     is a block that many articles of one host share."""
 
     __tablename__ = "host_blocks"
-    __table_args__ = (Index("ix_host_blocks_host_block_key", "host", "block_key"),)
 
     host: Mapped[str] = mapped_column(String(255), primary_key=True)
     block_key: Mapped[str] = mapped_column(String(16), primary_key=True)

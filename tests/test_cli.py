@@ -15,8 +15,11 @@ from sqlalchemy import text
 from ingest.cli import main
 from storage.articles import store_article
 from storage.engine import create_store_engine
+from storage.schema import head_revision
 from tests.httpserver import TestServer, respond
 from tests.test_store_writes import article
+
+HEAD = head_revision()
 
 
 def ingest(database_url: str, *args: str) -> tuple[int, str]:
@@ -27,11 +30,11 @@ def ingest(database_url: str, *args: str) -> tuple[int, str]:
 def test_db_upgrade_then_current(empty_database_url: str) -> None:
     assert ingest(empty_database_url, "db", "current")[1].startswith("store: not set up")
     code, out = ingest(empty_database_url, "db", "upgrade")
-    assert (code, out.strip()) == (0, "Store upgraded from empty to schema revision 0005.")
+    assert (code, out.strip()) == (0, f"Store upgraded from empty to schema revision {HEAD}.")
     code, out = ingest(empty_database_url, "db", "upgrade")
-    assert out.strip() == "Store already at schema revision 0005."
+    assert out.strip() == f"Store already at schema revision {HEAD}."
     assert ingest(empty_database_url, "db", "current")[1].strip() == (
-        "store: 0005; code: 0005 (up to date)"
+        f"store: {HEAD}; code: {HEAD} (up to date)"
     )
 
 
@@ -73,7 +76,7 @@ def test_outdated_store_stops_with_one_clear_sentence(tmp_path: Path) -> None:
     engine.dispose()
     again = subprocess.run(run, env=env, capture_output=True, text=True, check=False)
     assert again.returncode == 1
-    assert "newer than this version of ingest knows (0005)" in again.stderr
+    assert f"newer than this version of ingest knows ({HEAD})" in again.stderr
 
 
 def test_bad_setting_is_a_usage_error() -> None:

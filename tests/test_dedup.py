@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import random
@@ -9,13 +10,16 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ingest.blocks import Block
 from ingest.dedup import (
+    _PRIME,
     MIN_NEAR_WORDS,
+    _mod_prime,
     band_keys,
     choose_canonical_url,
     content_hash,
@@ -170,6 +174,23 @@ def test_fingerprints_survive_the_store_round_trip() -> None:
     original = fp(TEXTS[0])
     again = Fingerprint.from_bytes(original.to_bytes())
     assert again.words == original.words and (again.signature == original.signature).all()
+
+
+def test_fingerprints_and_band_keys_never_change() -> None:
+    """Stored fingerprints and band keys are compared with new ones: a change to how they
+    are computed (even a faster way to the same numbers) must leave them as they were."""
+    text = " ".join(f"word{i % 97} token{i % 13} item{i}" for i in range(200))
+    result = fp(text)
+    assert hashlib.sha256(result.to_bytes()).hexdigest()[:16] == "e62e2adfa7b55de8"
+    assert band_keys(result)[:3] == [7365904677584030015, -4057376656164457060, 6474952609225702277]
+
+
+def test_the_modulo_without_division_is_the_modulo() -> None:
+    rng = np.random.default_rng(7)
+    values = rng.integers(0, 2**64 - 1, size=10_000, dtype=np.uint64, endpoint=True)
+    edges = [0, 1, 2**61 - 2, 2**61 - 1, 2**61, 2**62 - 1, 2**63, 2**64 - 1]
+    values = np.concatenate([values, np.array(edges, dtype=np.uint64)])
+    assert (_mod_prime(values.copy()) == values % _PRIME).all()
 
 
 # The store after intake.

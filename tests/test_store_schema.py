@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
 from storage.engine import create_store_engine
@@ -71,14 +72,16 @@ def test_store_behind_the_code_is_refused(engine: Engine, tmp_path: Path) -> Non
     """A code base with one more migration than the store: the store is behind."""
     scripts = tmp_path / "migrations"
     shutil.copytree(Path(alembic_config().get_main_option("script_location") or ""), scripts)
-    (scripts / "versions" / "0006_next.py").write_text(
-        'revision = "0006"\ndown_revision = "0005"\nbranch_labels = None\ndepends_on = None\n'
-        "def upgrade() -> None: ...\ndef downgrade() -> None: ...\n"
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    (scripts / "versions" / "9999_next.py").write_text(
+        f'revision = "9999"\ndown_revision = "{head}"\nbranch_labels = None\n'
+        "depends_on = None\ndef upgrade() -> None: ...\ndef downgrade() -> None: ...\n"
     )
     config = alembic_config()
     config.set_main_option("script_location", str(scripts))
     with pytest.raises(SchemaMismatch) as caught:
         check_schema(engine, config)
     assert str(caught.value).endswith(
-        "is at schema revision 0005 but this version of ingest needs 0006: run `ingest db upgrade`."
+        f"is at schema revision {head} but this version of ingest needs 9999: "
+        "run `ingest db upgrade`."
     )
