@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select
+from sqlalchemy import Connection, Table, bindparam, delete, func, select
 
+from storage.bulk import insert_rows
 from storage.models import Article, ArticleUrl, NearDupBand
 
 
@@ -54,7 +55,7 @@ _SHARING_A_BAND = (
     .order_by(Article.first_seen_at, Article.id)
 )
 _DELETE_BANDS = delete(NearDupBand).where(NearDupBand.article_id == bindparam("article_id"))
-_INSERT_BAND = insert(NearDupBand)
+BANDS: Table = NearDupBand.__table__  # type: ignore[assignment]
 
 
 # Any fixed 64-bit number naming the lock; the other advisory locks of a shared database
@@ -114,6 +115,5 @@ def replace_bands(
     """The article's band keys; `replace=False` for a new article, which has none yet."""
     if replace:
         conn.execute(_DELETE_BANDS, {"article_id": article_id})
-    rows = [{"band_key": key, "article_id": article_id} for key in dict.fromkeys(keys)]
-    if rows:
-        conn.execute(_INSERT_BAND, rows)
+    rows = [(key, article_id) for key in dict.fromkeys(keys)]
+    insert_rows(conn, BANDS, ("band_key", "article_id"), rows)

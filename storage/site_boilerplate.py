@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
 
+from storage.bulk import insert_rows
 from storage.models import Article, HostBlock, RemovedBlock
 
 _DELETE_BLOCKS = delete(HostBlock).where(HostBlock.article_id == bindparam("article_id"))
-_INSERT_BLOCK = insert(HostBlock)
+HOST_BLOCKS: Table = HostBlock.__table__  # type: ignore[assignment]
 _FREQUENT = (
     select(HostBlock.block_key)
     .where(
@@ -31,13 +32,8 @@ def record_blocks(
     blocks recorded before (updated pages), which go first."""
     if replace:
         conn.execute(_DELETE_BLOCKS, [{"article_id": article_id} for article_id in replace])
-    rows = [
-        {"host": host, "block_key": key, "article_id": article_id}
-        for article_id, keys in articles
-        for key in keys
-    ]
-    if rows:
-        conn.execute(_INSERT_BLOCK, rows)
+    rows = [(host, key, article_id) for article_id, keys in articles for key in keys]
+    insert_rows(conn, HOST_BLOCKS, ("host", "block_key", "article_id"), rows)
 
 
 def frequent_blocks(conn: Connection, host: str, keys: Iterable[str], minimum: int) -> set[str]:
