@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, select
 
-from storage.bulk import insert_rows
+from storage.driver import execute, fill, insert_rows, slots
 from storage.models import Article, ArticleUrl, NearDupBand
 
 
@@ -23,10 +23,12 @@ class Candidate:
     fingerprint: bytes | None
 
 
+URL_SLOTS = 8  # an article's spellings of its URL: as seen, normalised, canonical, redirects
+KEY_SLOTS = 40  # an article's band keys (ingest.dedup: 32 bands of the text, 8 of the lead)
 _BY_URL = (
     select(Article.id, Article.canonical_url)
     .join(ArticleUrl, ArticleUrl.article_id == Article.id)
-    .where(ArticleUrl.url.in_(bindparam("urls", expanding=True)))
+    .where(ArticleUrl.url.in_(slots("url", URL_SLOTS)))
     .limit(1)
 )
 _BY_HASH = (
@@ -46,7 +48,7 @@ _SHARING_A_BAND = (
     .where(
         Article.id.in_(
             select(NearDupBand.article_id)
-            .where(NearDupBand.band_key.in_(bindparam("keys", expanding=True)))
+            .where(NearDupBand.band_key.in_(slots("key", KEY_SLOTS)))
             .distinct()
             .scalar_subquery()
         ),
@@ -73,8 +75,13 @@ def take_turns(conn: Connection) -> None:
 
 def article_for_urls(conn: Connection, urls: Iterable[str]) -> tuple[int, str] | None:
     """The article (id, canonical URL) already seen under any of these URLs."""
-    row = conn.execute(_BY_URL, {"urls": list(urls)}).first()
-    return (int(row.id), row.canonical_url) if row is not None else None
+    urls = list(urls)
+    for start in range(0, len(urls), URL_SLOTS):
+        chunk = urls[start : start + URL_SLOTS]
+        row = execute(conn, _BY_URL, fill("url", chunk, URL_SLOTS)).first()
+        if row is not None:
+            return int(row[0]), row[1]
+    return None
 
 
 _URLS = select(ArticleUrl.url, ArticleUrl.article_id).where(
@@ -93,20 +100,22 @@ def articles_for_urls(conn: Connection, urls: Sequence[str], chunk: int = 500) -
 
 def article_with_hash(conn: Connection, digest: str, exclude: int | None = None) -> int | None:
     if exclude is None:
-        found = conn.execute(_BY_HASH, {"digest": digest}).scalar()
+        found = execute(conn, _BY_HASH, {"digest": digest}).scalar()
     else:
-        found = conn.execute(_BY_HASH_EXCEPT, {"digest": digest, "exclude": exclude}).scalar()
+        found = execute(conn, _BY_HASH_EXCEPT, {"digest": digest, "exclude": exclude}).scalar()
     return int(found) if found is not None else None
 
 
 def near_candidates(
     conn: Connection, keys: Sequence[int], exclude: int | None = None
 ) -> list[Candidate]:
-    """Articles sharing at least one band key, each once, oldest first."""
+    """Articles sharing at least one band key, each once, oldest first (at most
+    `KEY_SLOTS` keys: an article's)."""
     if not keys:
         return []
-    rows = conn.execute(_SHARING_A_BAND, {"keys": list(keys), "exclude": exclude or 0})
-    return [Candidate(r.id, r.duplicate_of, r.fingerprint) for r in rows]
+    params = fill("key", keys, KEY_SLOTS)
+    rows = execute(conn, _SHARING_A_BAND, {**params, "exclude": exclude or 0})
+    return [Candidate(int(r[0]), r[1], r[2]) for r in rows]
 
 
 def replace_bands(

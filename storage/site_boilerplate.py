@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
 
-from storage.bulk import insert_rows
+from storage.driver import insert_rows
 from storage.models import Article, HostBlock, RemovedBlock
 
 _DELETE_BLOCKS = delete(HostBlock).where(HostBlock.article_id == bindparam("article_id"))

@@ -1,0 +1,85 @@
+"""Hot statements run by the driver itself, compiled once per dialect.
+
+SQLAlchemy processes every execution's parameters in Python: type processors, expanding
+`IN` lists, a parameter dictionary per row. That is more than half the cost of the small
+lookups and inserts that intake runs for every article under the store's write lock. The
+statements here take and return only integers, text and bytes, which need no conversion,
+so they are compiled once to the driver's SQL and their values handed over as they are.
+A list of values for `IN` fills a fixed number of slots (repeating its last value), so that
+the statement, and the driver's prepared form of it, stays the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import BindParameter, Connection, Table, bindparam, insert
+from sqlalchemy.engine import CursorResult, Dialect
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.util.typing import TupleAny, Unpack
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...] | None
+    """The parameters' order when the driver's are positional (None: by name)."""
+    fixed: dict[str, Any]
+    """Values the statement brings itself (a LIMIT, literals)."""
+
+    def params(self, given: Mapping[str, Any]) -> Any:
+        merged = {**self.fixed, **given} if self.fixed else given
+        return tuple(merged[name] for name in self.names) if self.names else dict(merged)
+
+
+@lru_cache(maxsize=64)
+def _compiled(dialect: Dialect, statement: ClauseElement) -> _Compiled:
+    compiled = statement.compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler)
+    names = tuple(compiled.positiontup or ()) if compiled.positional else None
+    fixed = {name: value for name, value in compiled.params.items() if value is not None}
+    return _Compiled(compiled.string, names, fixed)
+
+
+def execute(
+    conn: Connection, statement: ClauseElement, params: Mapping[str, Any]
+) -> CursorResult[Unpack[TupleAny]]:
+    """Run one of the statements described above, parameters by name."""
+    compiled = _compiled(conn.dialect, statement)
+    return conn.exec_driver_sql(compiled.sql, compiled.params(params))
+
+
+def slots(name: str, count: int) -> list[BindParameter[Any]]:
+    """`count` parameters `name0`, `name1`...: the right side of an `IN`, see `fill`."""
+    return [bindparam(f"{name}{i}") for i in range(count)]
+
+
+def fill(name: str, values: Sequence[Any], count: int) -> dict[str, Any]:
+    """The parameters of `slots(name, count)` for 1 to `count` values."""
+    if not 0 < len(values) <= count:
+        raise ValueError(f"{len(values)} values for {count} slots")
+    padded = [*values, *[values[-1]] * (count - len(values))]
+    return {f"{name}{i}": value for i, value in enumerate(padded)}
+
+
+@lru_cache(maxsize=32)
+def _insert(table: Table, columns: tuple[str, ...]) -> ClauseElement:
+    return insert(table).values({name: bindparam(name) for name in columns})
+
+
+def insert_rows(
+    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """INSERT `rows` (values in the order of `columns`) in one executemany."""
+    if not rows:
+        return
+    compiled = _compiled(conn.dialect, _insert(table, tuple(columns)))
+    if compiled.names == tuple(columns):
+        conn.exec_driver_sql(compiled.sql, list(rows))
+    else:
+        by_name = (dict(zip(columns, row, strict=True)) for row in rows)
+        conn.exec_driver_sql(compiled.sql, [compiled.params(row) for row in by_name])
