@@ -68,7 +68,10 @@ class Settings:
         5, "A block found in this many different articles of one host is that host's boilerplate."
     )
     tick_interval: int = _setting(30, "How often `ingest run` looks for due feeds, in seconds.")
-    claim_batch: int = _setting(20, "Feeds one worker claims per tick.")
+    claim_batch: int = _setting(
+        20,
+        "Feeds claimed at a time; a tick claims until the feeds due at its start are done.",
+    )
     lease_seconds: int = _setting(
         900, "How long a claimed feed stays leased; a dead worker's lease expires after it."
     )

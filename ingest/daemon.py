@@ -1,9 +1,9 @@
 """`ingest run`: the long-running worker.
 
 APScheduler drives a tick that claims the feeds that are due (a batch at a time, under a
-lease) and runs the pipeline on them. Several workers may share one PostgreSQL database:
-claims use row locks and leases that expire if a worker dies. On SQLite one daemon per file:
-a second one is refused.
+lease, until none of those due when it began is left) and runs the pipeline on them.
+Several workers may share one PostgreSQL database: claims use row locks and leases that
+expire if a worker dies. On SQLite one daemon per file: a second one is refused.
 
 SIGTERM/SIGINT: stop claiming, let the tick in flight finish within the grace period, release
 the leases, stop. Every write is its own transaction, so a kill at any moment leaves the store
@@ -80,20 +80,28 @@ class Daemon:
             return
         self.current = asyncio.current_task()
         try:
-            with self.engine.begin() as conn:
-                claimed = claim_due_feeds(
-                    conn,
-                    self.owner,
-                    utcnow(),
-                    self.settings.lease_seconds,
-                    self.settings.claim_batch,
-                )
-            if claimed:
+            # A batch at a time until none of the feeds due when the tick began is left:
+            # after an import or a pause, a backlog goes through at full speed rather than
+            # one batch per tick interval, and a tick still ends.
+            started = utcnow()
+            while not self.stopping.is_set():
+                with self.engine.begin() as conn:
+                    claimed = claim_due_feeds(
+                        conn,
+                        self.owner,
+                        utcnow(),
+                        self.settings.lease_seconds,
+                        self.settings.claim_batch,
+                        due_by=started,
+                    )
+                if not claimed:
+                    break
                 try:
                     await pipeline.process_feeds(claimed)
                 finally:
                     with self.engine.begin() as conn:
                         release_leases(conn, self.owner, claimed)
+                self.state.batch_done()
             self.state.ticked()
         finally:
             self.current = None

@@ -2,8 +2,8 @@
 
 `GET /metrics`: the worker's counters since it started (feeds checked, entries, pages, new
 articles, duplicates, errors ...), its ticks and the time of the last one.
-`GET /health`: 200 while the worker ticks on schedule, 503 once a tick is overdue (stuck on a
-store that does not answer, say) or while it shuts down.
+`GET /health`: 200 while the worker ticks (or a long tick finishes batches) on schedule, 503
+once a tick is overdue (stuck on a store that does not answer, say) or while it shuts down.
 
 Served from a thread, so a scrape never waits on the event loop; the counters are read when
 scraped, not kept twice.
@@ -46,6 +46,7 @@ class WorkerState:
     started: float = 0.0
     ticks: int = 0
     last_tick: float | None = None
+    last_batch: float | None = None
     stopping: bool = False
 
     def __post_init__(self) -> None:
@@ -55,12 +56,17 @@ class WorkerState:
         self.ticks += 1
         self.last_tick = time.time()
 
+    def batch_done(self) -> None:
+        """A batch of feeds done within a tick: a long tick through a backlog is progress."""
+        self.last_batch = time.time()
+
     def health(self, now: float | None = None) -> tuple[bool, str]:
-        """Healthy while the last tick (or the start) is at most three intervals old."""
+        """Healthy while the last tick or batch (or the start) is at most three intervals
+        old."""
         now = time.time() if now is None else now
         if self.stopping:
             return False, "stopping"
-        since = now - (self.last_tick if self.last_tick is not None else self.started)
+        since = now - max(self.started, self.last_tick or 0.0, self.last_batch or 0.0)
         allowed = 3 * max(self.tick_interval, 10.0)
         if since > allowed:
             return False, f"no tick for {since:.0f}s (expected every {self.tick_interval:g}s)"

@@ -94,9 +94,15 @@ def save_feed_check(conn: Connection, check: FeedCheck) -> None:
 
 
 def claim_due_feeds(
-    conn: Connection, owner: str, now: datetime, lease_seconds: int, limit: int
+    conn: Connection,
+    owner: str,
+    now: datetime,
+    lease_seconds: int,
+    limit: int,
+    due_by: datetime | None = None,
 ) -> list[int]:
-    """Lease up to `limit` feeds that are due and not leased (or whose lease expired).
+    """Lease up to `limit` feeds that are due (by `due_by`, default now) and not leased
+    (or whose lease expired).
 
     On PostgreSQL the due rows are locked with FOR UPDATE SKIP LOCKED, so workers claiming
     at the same moment take different feeds; SQLite has a single writer anyway.
@@ -105,7 +111,7 @@ def claim_due_feeds(
         select(FEEDS.c.id)
         .where(
             FEEDS.c.disabled.is_(False),
-            FEEDS.c.next_check_at <= now,
+            FEEDS.c.next_check_at <= (due_by or now),
             or_(FEEDS.c.lease_expires_at.is_(None), FEEDS.c.lease_expires_at < now),
         )
         .order_by(FEEDS.c.next_check_at)

@@ -36,6 +36,14 @@ def test_health_follows_the_ticks() -> None:
     assert state.health(state.last_tick) == (False, "stopping")
 
 
+def test_a_long_tick_through_a_backlog_stays_healthy_while_batches_finish() -> None:
+    state = WorkerState(counts=dict, tick_interval=30)
+    state.batch_done()
+    assert state.health(state.last_batch + 89)[0]  # type: ignore[operator]
+    assert not state.health(state.last_batch + 95)[0]  # type: ignore[operator]
+    assert state.ticks == 0
+
+
 def test_short_tick_intervals_are_given_some_slack() -> None:
     state = WorkerState(counts=dict, tick_interval=1)
     assert state.health(state.started + 25)[0]

@@ -210,6 +210,31 @@ def test_three_workers_share_one_postgresql(pg_database_url: str) -> None:
         server.close()
 
 
+def test_one_tick_works_through_every_due_feed_a_batch_at_a_time(tmp_path: Path) -> None:
+    """A backlog (seven due feeds, batches of two) goes through in one tick, not one batch
+    per tick interval."""
+    server = TestServer()
+    try:
+        feed_urls = []
+        for i in range(7):
+            server.route(f"/f/{i}.xml", respond(200, _rss([(f"t{i}", server.url(f"/p/{i}"), "t")])))
+            body = f"<html><body><article><p>{_paragraph(i)}</p></article></body></html>"
+            server.route(f"/p/{i}", respond(200, body.encode(), "text/html"))
+            feed_urls.append(server.url(f"/f/{i}.xml"))
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+        env = {**settings_env(url), "INGEST_CLAIM_BATCH": "2", "INGEST_TICK_INTERVAL": "3600"}
+        upgrade_store(env)
+        subscribe(url, feed_urls)
+        code, stderr = finish(start_worker(env, "--ticks", "1"), 120)
+        assert code == 0, stderr
+        hits = page_hits(server)
+        assert all(hits[f"/f/{i}.xml"] == 1 and hits[f"/p/{i}"] == 1 for i in range(7)), hits
+        final = counts(url)
+        assert (final["articles"], final["linked"], final["leased"]) == (7, 7, 0)
+    finally:
+        server.close()
+
+
 def _rss(items: list[tuple[str, str, str]]) -> bytes:
     from tests.feeds import rss
 
