@@ -26,7 +26,7 @@ from ingest.charset import decode_html
 from ingest.config import Settings
 from ingest.extract import Article, extract_article
 from ingest.intake import Intake, Prepared, prepare, take_in_all
-from storage.engine import create_store_engine
+from storage.engine import SQLITE_INTAKE_CACHE_KIB, create_store_engine
 from storage.entries import link_entries
 from storage.fetches import FetchRecord, log_fetches
 from storage.models import utcnow
@@ -71,7 +71,7 @@ _options = StoreOptions("")
 
 def _open_store(options: StoreOptions) -> None:
     global _store, _options
-    _store = create_store_engine(options.database_url)
+    _store = create_store_engine(options.database_url, sqlite_cache_kib=SQLITE_INTAKE_CACHE_KIB)
     _options = options
 
 

@@ -185,12 +185,19 @@ def test_foreign_keys_are_enforced(engine: Engine) -> None:
 
 
 def test_sqlite_connections_use_wal_and_a_busy_timeout(tmp_path: Path) -> None:
-    engine = create_store_engine(f"sqlite:///{tmp_path / 'new' / 'store.db'}")
+    url = f"sqlite:///{tmp_path / 'new' / 'store.db'}"
+    engine = create_store_engine(url)
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 10_000
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -2048  # KiB
     engine.dispose()
+    intake = create_store_engine(url, sqlite_cache_kib=8192)
+    with intake.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -8192
+    intake.dispose()
 
 
 def test_a_write_succeeds_while_another_connection_holds_a_read(engine: Engine) -> None:
