@@ -115,8 +115,8 @@ def _minhash(shingles: np.ndarray, count: int) -> np.ndarray:
 
 
 def _mod_prime(values: np.ndarray) -> np.ndarray:
-    """`values % _PRIME`, in place, without a division: p = 2^61 - 1, so v = h * 2^61 + l
-    is h + l modulo p, and h + l < 2p (a quarter of the time of numpy's uint64 `%`)."""
+    """`values % _PRIME`, in place, without numpy's slow uint64 division: p = 2^61 - 1, so
+    v = h * 2^61 + l is h + l modulo p, and h + l < 2p."""
     high = values >> np.uint64(61)
     values &= _PRIME
     values += high
