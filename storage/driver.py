@@ -33,7 +33,9 @@ class _Compiled:
 
     def params(self, given: Mapping[str, Any]) -> Any:
         merged = {**self.fixed, **given} if self.fixed else given
-        return tuple(merged[name] for name in self.names) if self.names else dict(merged)
+        if self.names is None:
+            return dict(merged)
+        return tuple(merged[name] for name in self.names)
 
 
 @lru_cache(maxsize=64)
@@ -78,8 +80,7 @@ def insert_rows(
     if not rows:
         return
     compiled = _compiled(conn.dialect, _insert(table, tuple(columns)))
-    if compiled.names == tuple(columns):
+    if compiled.names == tuple(columns):  # positional, in the rows' order: as they are
         conn.exec_driver_sql(compiled.sql, list(rows))
     else:
-        by_name = (dict(zip(columns, row, strict=True)) for row in rows)
-        conn.exec_driver_sql(compiled.sql, [compiled.params(row) for row in by_name])
+        conn.exec_driver_sql(compiled.sql, [dict(zip(columns, row, strict=True)) for row in rows])
