@@ -35,7 +35,7 @@ from storage.entries import link_entries
 from storage.feeds import load_feed_state, save_feed_check
 from storage.fetches import FetchRecord, log_fetches
 from storage.models import Entry, utcnow
-from storage.page_claims import claim_pages, page_claimed, release_pages
+from storage.page_claims import claim_unstored_pages, page_claimed, release_pages
 
 log = logging.getLogger("ingest")
 R = TypeVar("R")
@@ -147,6 +147,28 @@ class Pipeline:
         spellings = {entry.id: _spellings(entry.link) for entry in entries}
         with reading(self.engine) as conn:
             known = articles_for_urls(conn, [url for urls in spellings.values() for url in urls])
+        unknown = await self._link_known(entries, spellings, known)
+        claimed = None
+        if self.claims and unknown:
+            pages: dict[str, list[str]] = {}
+            for entry in unknown:
+                pages.setdefault(canonical_url(entry.link), []).extend(spellings[entry.id])
+            claimed, known = await self._write(
+                lambda conn: claim_unstored_pages(
+                    conn, pages, self.owner, utcnow(), self.claim_lease
+                )
+            )
+            # Pages another worker stored between the first look and the claim.
+            unknown = await self._link_known(unknown, spellings, known)
+        await asyncio.gather(*(self._ingest_unknown(entry, claimed) for entry in unknown))
+
+    async def _link_known(
+        self,
+        entries: Sequence[PendingEntry],
+        spellings: dict[int, list[str]],
+        known: dict[str, int],
+    ) -> list[PendingEntry]:
+        """Link the entries whose page is in `known`; the others, left to fetch."""
         links: dict[int, int] = {}
         unknown = []
         for entry in entries:
@@ -159,13 +181,7 @@ class Pipeline:
                 links[entry.id] = article_id
         if links:
             await self._write(lambda conn: link_entries(conn, links))
-        claimed = None
-        if self.claims and unknown:
-            keys = sorted({canonical_url(entry.link) for entry in unknown})
-            claimed = await self._write(
-                lambda conn: claim_pages(conn, keys, self.owner, utcnow(), self.claim_lease)
-            )
-        await asyncio.gather(*(self._ingest_unknown(entry, claimed) for entry in unknown))
+        return unknown
 
     async def ingest_entry(self, entry: PendingEntry) -> None:
         await self.ingest_entries([entry])

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Table, delete, or_, select
 
+from storage.dedup import articles_for_urls
 from storage.models import PageClaim
 from storage.upsert import insert_for
 
@@ -31,6 +32,22 @@ def claim_pages(
         where=or_(CLAIMS.c.expires_at < now, CLAIMS.c.owner == stmt.excluded.owner),
     ).returning(CLAIMS.c.url)
     return set(conn.execute(stmt).scalars())
+
+
+def claim_unstored_pages(
+    conn: Connection, pages: dict[str, list[str]], owner: str, now: datetime, lease: float
+) -> tuple[set[str], dict[str, int]]:
+    """Claim the pages (canonical URL -> the spellings it goes by) that are not articles yet.
+
+    A worker that stored one of them after the caller last looked has let go of its claim in
+    the transaction that stored it, so our claim did not have to wait: look again at the pages
+    now held. Returns the pages `owner` is to fetch, and the articles found on that second
+    look (whose claims are let go again)."""
+    held = claim_pages(conn, sorted(pages), owner, now, lease)  # one order: no deadlocks
+    known = articles_for_urls(conn, [url for key in held for url in pages[key]])
+    stored = {key for key in held if any(url in known for url in pages[key])}
+    release_pages(conn, sorted(stored), owner)
+    return held - stored, known
 
 
 def release_pages(conn: Connection, urls: list[str], owner: str) -> None:

@@ -251,3 +251,25 @@ def test_a_page_is_claimed_by_one_worker_until_it_lets_go_or_its_claim_lapses(
         release_pages(conn, [url], "b")
         assert not page_claimed(conn, url, T0 + timedelta(seconds=72))
         assert claim_pages(conn, [url], "a", T0 + timedelta(seconds=72), lease=60) == {url}
+
+
+def test_a_page_stored_by_another_worker_after_a_first_look_is_not_claimed_to_fetch(
+    engine: Engine,
+) -> None:
+    """The race the claim's second look closes: b looked (page unknown), a claimed, stored
+    and let go, and only then b claims. b must link to a's article, not fetch again."""
+    from storage.page_claims import claim_unstored_pages, page_claimed, release_pages
+
+    url, tracked = "https://example.com/page", "https://example.com/page?utm_source=x"
+    other = "https://example.com/other"
+    pages = {url: [tracked, url], other: [other]}
+    with engine.begin() as conn:
+        assert claim_unstored_pages(conn, {url: [url]}, "a", T0, lease=60) == ({url}, {})
+        stored = store_article(conn, article(url))
+        release_pages(conn, [url], "a")
+    with engine.begin() as conn:
+        held, known = claim_unstored_pages(conn, pages, "b", T0, lease=60)
+        assert held == {other}
+        assert known == {url: stored.id}
+        assert not page_claimed(conn, url, T0)  # the second look let go of it again
+        assert page_claimed(conn, other, T0)
