@@ -4,7 +4,8 @@ pipeline (fetch -> parse -> extract -> clean -> dedup -> store) into SQLite and 
     .venv/bin/python bench/pipeline.py                 # 1k and 10k articles, SQLite
     .venv/bin/python bench/pipeline.py --postgres URL  # also PostgreSQL (a superuser URL)
 
-Prints articles stored per second and peak memory (this process and its extractor
+The feeds go through the daemon's own tick (`ingest run`): claimed a batch at a time, two
+batches in flight. Prints articles stored per second and peak memory (this process and its extractor
 processes), and, as the peer measured in the same run, the rate at which the same pages are
 merely downloaded by the same HTTP client (no parsing, no store): the pipeline's ceiling.
 Pages are distinct synthetic articles built from sentences of the extraction benchmark's
@@ -34,11 +35,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from ingest.config import Settings  # noqa: E402
+from ingest.daemon import Daemon  # noqa: E402
 from ingest.fetch import Fetcher  # noqa: E402
 from ingest.page_workers import PageWorkers  # noqa: E402
 from ingest.pipeline import Pipeline  # noqa: E402
 from storage.engine import create_store_engine  # noqa: E402
-from storage.feeds import add_feeds, feed_ids  # noqa: E402
+from storage.feeds import add_feeds  # noqa: E402
 from storage.schema import upgrade  # noqa: E402
 from tests.feeds import rss  # noqa: E402
 
@@ -177,17 +179,18 @@ def run_ingest(settings: Settings, url: str, feeds: list[str], results: Any) -> 
 async def ingest(
     settings: Settings, database_url: str, feeds: list[str]
 ) -> tuple[int, float, float]:
+    """One tick of the daemon (`ingest run`): every feed is due, so it claims batch after
+    batch until none is left, as the daemon works through a backlog."""
     engine = create_store_engine(database_url)
     upgrade(engine)
     with engine.begin() as conn:
         add_feeds(conn, feeds)
-        ids = feed_ids(conn, feeds)
     workers = PageWorkers.for_settings(engine, settings)
+    daemon = Daemon(settings, engine)
     started = time.perf_counter()
     try:
-        async with Pipeline(settings, engine, workers) as pipeline:
-            for chunk in range(0, len(ids), 10):
-                await pipeline.process_feeds(ids[chunk : chunk + 10])
+        async with Pipeline(settings, engine, workers, daemon.owner) as pipeline:
+            await daemon.tick(pipeline)
             stored = pipeline.stats.counts["new"] + pipeline.stats.counts["duplicates"]
         extractor_peak = extractor_peak_mib(workers)
     finally:

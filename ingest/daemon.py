@@ -1,7 +1,10 @@
 """`ingest run`: the long-running worker.
 
 APScheduler drives a tick that claims the feeds that are due (a batch at a time, under a
-lease, until none of those due when it began is left) and runs the pipeline on them.
+lease, until none of those due when it began is left) and runs the pipeline on them. Two
+batches are in flight at once: while one drains (its last pages in the extractors), the
+next one's feeds are being fetched and parsed, so the extractors never wait for a batch to
+start.
 Several workers may share one PostgreSQL database: claims use row locks and leases that
 expire if a worker dies. On SQLite one daemon per file: a second one is refused.
 
@@ -19,6 +22,7 @@ import logging
 import os
 import signal
 import socket
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -33,6 +37,7 @@ from storage.feeds import claim_due_feeds, release_leases
 from storage.models import utcnow
 
 log = logging.getLogger("ingest")
+BATCHES_IN_FLIGHT = 2
 
 
 class DaemonAlreadyRunningError(RuntimeError):
@@ -80,31 +85,36 @@ class Daemon:
             return
         self.current = asyncio.current_task()
         try:
-            # A batch at a time until none of the feeds due when the tick began is left:
+            # Batch after batch until none of the feeds due when the tick began is left:
             # after an import or a pause, a backlog goes through at full speed rather than
             # one batch per tick interval, and a tick still ends.
-            started = utcnow()
-            while not self.stopping.is_set():
-                with self.engine.begin() as conn:
-                    claimed = claim_due_feeds(
-                        conn,
-                        self.owner,
-                        utcnow(),
-                        self.settings.lease_seconds,
-                        self.settings.claim_batch,
-                        due_by=started,
-                    )
-                if not claimed:
-                    break
-                try:
-                    await pipeline.process_feeds(claimed)
-                finally:
-                    with self.engine.begin() as conn:
-                        release_leases(conn, self.owner, claimed)
-                self.state.batch_done()
+            due_by = utcnow()
+            lanes = (self._work_through(pipeline, due_by) for _ in range(BATCHES_IN_FLIGHT))
+            await asyncio.gather(*lanes)
             self.state.ticked()
         finally:
             self.current = None
+
+    async def _work_through(self, pipeline: Pipeline, due_by: datetime) -> None:
+        """Claim and process a batch at a time until no feed due by `due_by` is left."""
+        while not self.stopping.is_set():
+            with self.engine.begin() as conn:
+                claimed = claim_due_feeds(
+                    conn,
+                    self.owner,
+                    utcnow(),
+                    self.settings.lease_seconds,
+                    self.settings.claim_batch,
+                    due_by=due_by,
+                )
+            if not claimed:
+                return
+            try:
+                await pipeline.process_feeds(claimed)
+            finally:
+                with self.engine.begin() as conn:
+                    release_leases(conn, self.owner, claimed)
+            self.state.batch_done()
 
     async def run(self, max_ticks: int | None = None) -> None:
         loop = asyncio.get_running_loop()

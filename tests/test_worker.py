@@ -7,9 +7,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -24,7 +26,7 @@ from storage.feeds import add_feeds
 from storage.models import Article as ArticleRow
 from storage.models import Entry, Feed
 from storage.schema import upgrade
-from tests.httpserver import TestServer, respond
+from tests.httpserver import Route, TestServer, respond, send
 from tests.site import AEB, Site
 from tests.test_end_to_end import page_hits, settings_env
 
@@ -231,6 +233,54 @@ def test_one_tick_works_through_every_due_feed_a_batch_at_a_time(tmp_path: Path)
         assert all(hits[f"/f/{i}.xml"] == 1 and hits[f"/p/{i}"] == 1 for i in range(7)), hits
         final = counts(url)
         assert (final["articles"], final["linked"], final["leased"]) == (7, 7, 0)
+    finally:
+        server.close()
+
+
+def test_a_tick_starts_the_next_batch_while_one_is_still_draining(tmp_path: Path) -> None:
+    """Two batches in flight: a batch whose last page is slow does not hold the next batch
+    back. Each feed's page is answered only once the other feed has been fetched (or after
+    5 s): one batch after the other, the first batch's page would wait in vain."""
+    server = TestServer()
+    fetched = [threading.Event(), threading.Event()]
+    overlapped: dict[int, bool] = {}
+
+    def feed(i: int) -> Route:
+        body = _rss([(f"t{i}", server.url(f"/p/{i}"), "t")])
+
+        def route(h: BaseHTTPRequestHandler) -> None:
+            fetched[i].set()
+            send(h, 200, body)
+
+        return route
+
+    def page(i: int) -> Route:
+        body = f"<html><body><article><p>{_paragraph(i)}</p></article></body></html>"
+
+        def route(h: BaseHTTPRequestHandler) -> None:
+            overlapped[i] = fetched[1 - i].wait(5)
+            send(h, 200, body.encode(), "text/html")
+
+        return route
+
+    try:
+        feed_urls = []
+        for i in range(2):
+            feed_urls.append(server.route(f"/f/{i}.xml", feed(i)))
+            server.route(f"/p/{i}", page(i))
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+        env = {
+            **settings_env(url),
+            "INGEST_CLAIM_BATCH": "1",
+            "INGEST_TICK_INTERVAL": "3600",
+            "INGEST_REQUEST_TIMEOUT": "15",
+        }
+        upgrade_store(env)
+        subscribe(url, feed_urls)
+        code, stderr = finish(start_worker(env, "--ticks", "1"), 120)
+        assert code == 0, stderr
+        assert overlapped == {0: True, 1: True}
+        assert counts(url)["articles"] == 2
     finally:
         server.close()
 
