@@ -70,7 +70,8 @@ class Settings:
     tick_interval: int = _setting(30, "How often `ingest run` looks for due feeds, in seconds.")
     claim_batch: int = _setting(
         20,
-        "Feeds claimed at a time; a tick claims until the feeds due at its start are done.",
+        "Feeds a worker has in flight (claimed under a lease); a tick claims the next as "
+        "one is done, until the feeds due at its start are done.",
     )
     lease_seconds: int = _setting(
         900, "How long a claimed feed stays leased; a dead worker's lease expires after it."

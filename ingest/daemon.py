@@ -1,10 +1,7 @@
 """`ingest run`: the long-running worker.
 
-APScheduler drives a tick that claims the feeds that are due (a batch at a time, under a
-lease, until none of those due when it began is left) and runs the pipeline on them. Two
-batches are in flight at once: while one drains (its last pages in the extractors), the
-next one's feeds are being fetched and parsed, so the extractors never wait for a batch to
-start.
+APScheduler drives a tick that claims the feeds that are due (under a lease, `claim_batch`
+in flight, until none of those due when it began is left) and runs the pipeline on them.
 Several workers may share one PostgreSQL database: claims use row locks and leases that
 expire if a worker dies. On SQLite one daemon per file: a second one is refused.
 
@@ -23,11 +20,12 @@ import os
 import signal
 import socket
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import IO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from ingest.config import Settings
 from ingest.metrics import MetricsServer, WorkerState
@@ -37,7 +35,6 @@ from storage.feeds import claim_due_feeds, release_leases
 from storage.models import utcnow
 
 log = logging.getLogger("ingest")
-BATCHES_IN_FLIGHT = 2
 
 
 class DaemonAlreadyRunningError(RuntimeError):
@@ -85,36 +82,48 @@ class Daemon:
             return
         self.current = asyncio.current_task()
         try:
-            # Batch after batch until none of the feeds due when the tick began is left:
-            # after an import or a pause, a backlog goes through at full speed rather than
-            # one batch per tick interval, and a tick still ends.
-            due_by = utcnow()
-            lanes = (self._work_through(pipeline, due_by) for _ in range(BATCHES_IN_FLIGHT))
-            await asyncio.gather(*lanes)
+            await self._work_through(pipeline, due_by=utcnow())
             self.state.ticked()
         finally:
             self.current = None
 
     async def _work_through(self, pipeline: Pipeline, due_by: datetime) -> None:
-        """Claim and process a batch at a time until no feed due by `due_by` is left."""
-        while not self.stopping.is_set():
-            with self.engine.begin() as conn:
-                claimed = claim_due_feeds(
-                    conn,
-                    self.owner,
-                    utcnow(),
-                    self.settings.lease_seconds,
-                    self.settings.claim_batch,
-                    due_by=due_by,
-                )
-            if not claimed:
-                return
-            try:
-                await pipeline.process_feeds(claimed)
-            finally:
-                with self.engine.begin() as conn:
-                    release_leases(conn, self.owner, claimed)
-            self.state.batch_done()
+        """Process the feeds due by `due_by` until none is left, `claim_batch` at a time,
+        claiming the next as soon as one is done: after an import or a pause a backlog goes
+        through at full speed (and a tick still ends), and the next feeds are fetched and
+        parsed while the last pages of the others are being stored, so the extractors do
+        not wait for a batch to start."""
+        running: set[asyncio.Task[None]] = set()
+        more = True
+        try:
+            while True:
+                room = self.settings.claim_batch - len(running)
+                if more and room > 0 and not self.stopping.is_set():
+                    claimed = await pipeline.write(partial(self._claim, limit=room, due_by=due_by))
+                    more = len(claimed) == room
+                    running.update(asyncio.ensure_future(self._one(pipeline, f)) for f in claimed)
+                if not running:
+                    return
+                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    task.result()  # a failure here is a bug: surface it
+        finally:
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+
+    def _claim(self, conn: Connection, limit: int, due_by: datetime) -> list[int]:
+        now = utcnow()
+        return claim_due_feeds(
+            conn, self.owner, now, self.settings.lease_seconds, limit, due_by=due_by
+        )
+
+    async def _one(self, pipeline: Pipeline, feed_id: int) -> None:
+        try:
+            await pipeline.process_feed(feed_id)
+        finally:
+            await pipeline.write(lambda conn: release_leases(conn, self.owner, [feed_id]))
+        self.state.feed_done()
 
     async def run(self, max_ticks: int | None = None) -> None:
         loop = asyncio.get_running_loop()

@@ -46,7 +46,7 @@ class WorkerState:
     started: float = 0.0
     ticks: int = 0
     last_tick: float | None = None
-    last_batch: float | None = None
+    last_feed: float | None = None
     stopping: bool = False
 
     def __post_init__(self) -> None:
@@ -56,17 +56,17 @@ class WorkerState:
         self.ticks += 1
         self.last_tick = time.time()
 
-    def batch_done(self) -> None:
-        """A batch of feeds done within a tick: a long tick through a backlog is progress."""
-        self.last_batch = time.time()
+    def feed_done(self) -> None:
+        """A feed done within a tick: a long tick through a backlog is progress."""
+        self.last_feed = time.time()
 
     def health(self, now: float | None = None) -> tuple[bool, str]:
-        """Healthy while the last tick or batch (or the start) is at most three intervals
-        old."""
+        """Healthy while the last tick or finished feed (or the start) is at most three
+        intervals old."""
         now = time.time() if now is None else now
         if self.stopping:
             return False, "stopping"
-        since = now - max(self.started, self.last_tick or 0.0, self.last_batch or 0.0)
+        since = now - max(self.started, self.last_tick or 0.0, self.last_feed or 0.0)
         allowed = 3 * max(self.tick_interval, 10.0)
         if since > allowed:
             return False, f"no tick for {since:.0f}s (expected every {self.tick_interval:g}s)"

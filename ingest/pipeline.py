@@ -108,14 +108,11 @@ class Pipeline:
     async def __aexit__(self, *exc: object) -> None:
         await self.fetcher.aclose()
 
-    async def process_feeds(self, feed_ids: Sequence[int]) -> None:
-        await asyncio.gather(*(self.process_feed(feed_id) for feed_id in feed_ids))
-
     async def process_feed(self, feed_id: int) -> None:
         with reading(self.engine) as conn:
             state = load_feed_state(conn, feed_id)
         check = await check_feed(self.fetcher, feed_id, state, self.policy)
-        await self._write(lambda conn: save_feed_check(conn, check))
+        await self.write(lambda conn: save_feed_check(conn, check))
         self.stats.counts["feeds"] += 1
         log.info(
             "fetch feed=%s status=%s bytes=%s ms=%.0f error=%s",
@@ -153,7 +150,7 @@ class Pipeline:
             pages: dict[str, list[str]] = {}
             for entry in unknown:
                 pages.setdefault(canonical_url(entry.link), []).extend(spellings[entry.id])
-            claimed, known = await self._write(
+            claimed, known = await self.write(
                 lambda conn: claim_unstored_pages(
                     conn, pages, self.owner, utcnow(), self.claim_lease
                 )
@@ -180,7 +177,7 @@ class Pipeline:
             if entry.feed_id is not None:
                 links[entry.id] = article_id
         if links:
-            await self._write(lambda conn: link_entries(conn, links))
+            await self.write(lambda conn: link_entries(conn, links))
         return unknown
 
     async def ingest_entry(self, entry: PendingEntry) -> None:
@@ -205,7 +202,7 @@ class Pipeline:
             self.stats.counts["shared fetches"] += 1
         article_id = await shared
         if article_id is not None and entry.feed_id is not None:
-            await self._write(lambda conn: link_entries(conn, {entry.id: article_id}))
+            await self.write(lambda conn: link_entries(conn, {entry.id: article_id}))
 
     def _share(self, key: str, page: asyncio.Future[int | None]) -> None:
         self.inflight[key] = page
@@ -221,7 +218,7 @@ class Pipeline:
                     known = articles_for_urls(conn, _spellings(link))
                     return next(iter(known.values()), None)
 
-    async def _write(self, write: Callable[[Connection], R]) -> R:
+    async def write(self, write: Callable[[Connection], R]) -> R:
         """One write transaction, in a thread: while another process holds the store's
         write lock, the event loop goes on fetching."""
 
@@ -242,7 +239,7 @@ class Pipeline:
             return article_id
         finally:
             if claim is not None and article_id is None:  # not stored: let go here
-                await self._write(lambda conn: release_pages(conn, [claim], self.owner))
+                await self.write(lambda conn: release_pages(conn, [claim], self.owner))
 
     async def _fetch_and_process(self, entry: PendingEntry, claim: str | None) -> int | None:
         url = entry.link
@@ -252,13 +249,13 @@ class Pipeline:
                 response = await self.pages.fetch(url)
             except FetchError as exc:
                 record = self._fetch_record(entry, started, None, 0, exc.kind, str(exc))
-                await self._write(lambda conn: log_fetches(conn, [record]))
+                await self.write(lambda conn: log_fetches(conn, [record]))
                 return None
         size = len(response.content)
         if response.status != 200:
             error = f"HTTP {response.status}"
             record = self._fetch_record(entry, started, response.status, size, "http", error)
-            await self._write(lambda conn: log_fetches(conn, [record]))
+            await self.write(lambda conn: log_fetches(conn, [record]))
             return None
         fetched = self._fetch_record(entry, started, 200, size, None, None)
         page = Page(
@@ -273,7 +270,7 @@ class Pipeline:
         try:
             intake = await self.workers.process(page)
         except PageError as exc:
-            await self._write(lambda conn: log_fetches(conn, [fetched]))
+            await self.write(lambda conn: log_fetches(conn, [fetched]))
             self.stats.error(f"{url}: {exc}")
             return None
         self.stats.counts["pages"] += 1

@@ -36,11 +36,11 @@ def test_health_follows_the_ticks() -> None:
     assert state.health(state.last_tick) == (False, "stopping")
 
 
-def test_a_long_tick_through_a_backlog_stays_healthy_while_batches_finish() -> None:
+def test_a_long_tick_through_a_backlog_stays_healthy_while_feeds_finish() -> None:
     state = WorkerState(counts=dict, tick_interval=30)
-    state.batch_done()
-    assert state.health(state.last_batch + 89)[0]  # type: ignore[operator]
-    assert not state.health(state.last_batch + 95)[0]  # type: ignore[operator]
+    state.feed_done()
+    assert state.health(state.last_feed + 89)[0]  # type: ignore[operator]
+    assert not state.health(state.last_feed + 95)[0]  # type: ignore[operator]
     assert state.ticks == 0
 
 

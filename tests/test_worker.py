@@ -11,11 +11,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ingest import page_workers
 from ingest.blocks import Removed
@@ -26,7 +27,7 @@ from storage.feeds import add_feeds
 from storage.models import Article as ArticleRow
 from storage.models import Entry, Feed
 from storage.schema import upgrade
-from tests.httpserver import Route, TestServer, respond, send
+from tests.httpserver import TestServer, respond, send
 from tests.site import AEB, Site
 from tests.test_end_to_end import page_hits, settings_env
 
@@ -237,50 +238,52 @@ def test_one_tick_works_through_every_due_feed_a_batch_at_a_time(tmp_path: Path)
         server.close()
 
 
-def test_a_tick_starts_the_next_batch_while_one_is_still_draining(tmp_path: Path) -> None:
-    """Two batches in flight: a batch whose last page is slow does not hold the next batch
-    back. Each feed's page is answered only once the other feed has been fetched (or after
-    5 s): one batch after the other, the first batch's page would wait in vain."""
+def test_a_tick_claims_the_next_feed_while_the_others_are_still_draining(
+    tmp_path: Path,
+) -> None:
+    """Two feeds in flight (`claim_batch`); the third is claimed as soon as one of them is
+    done, not once both are. The first feed's page is answered only once the third feed
+    has been fetched (or after 5 s); the second feed is empty and done at once."""
     server = TestServer()
-    fetched = [threading.Event(), threading.Event()]
-    overlapped: dict[int, bool] = {}
+    third_fetched = threading.Event()
+    waited: list[bool] = []
+    page = f"<html><body><article><p>{_paragraph(0)}</p></article></body></html>".encode()
 
-    def feed(i: int) -> Route:
-        body = _rss([(f"t{i}", server.url(f"/p/{i}"), "t")])
+    def slow_page(h: BaseHTTPRequestHandler) -> None:
+        waited.append(third_fetched.wait(5))
+        send(h, 200, page, "text/html")
 
-        def route(h: BaseHTTPRequestHandler) -> None:
-            fetched[i].set()
-            send(h, 200, body)
-
-        return route
-
-    def page(i: int) -> Route:
-        body = f"<html><body><article><p>{_paragraph(i)}</p></article></body></html>"
-
-        def route(h: BaseHTTPRequestHandler) -> None:
-            overlapped[i] = fetched[1 - i].wait(5)
-            send(h, 200, body.encode(), "text/html")
-
-        return route
+    def third_feed(h: BaseHTTPRequestHandler) -> None:
+        third_fetched.set()
+        send(h, 200, _rss([]))
 
     try:
-        feed_urls = []
-        for i in range(2):
-            feed_urls.append(server.route(f"/f/{i}.xml", feed(i)))
-            server.route(f"/p/{i}", page(i))
+        feed_urls = [
+            server.route("/f/0.xml", respond(200, _rss([("t0", server.url("/p/0"), "t")]))),
+            server.route("/f/1.xml", respond(200, _rss([]))),
+            server.route("/f/2.xml", third_feed),
+        ]
+        server.route("/p/0", slow_page)
         url = f"sqlite:///{tmp_path / 'store.db'}"
         env = {
             **settings_env(url),
-            "INGEST_CLAIM_BATCH": "1",
+            "INGEST_CLAIM_BATCH": "2",
             "INGEST_TICK_INTERVAL": "3600",
             "INGEST_REQUEST_TIMEOUT": "15",
         }
         upgrade_store(env)
         subscribe(url, feed_urls)
+        engine = create_store_engine(url)
+        with engine.begin() as conn:  # claimed in this order
+            for i, feed_url in enumerate(feed_urls):
+                due = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=i)
+                conn.execute(update(Feed).where(Feed.url == feed_url).values(next_check_at=due))
+        engine.dispose()
         code, stderr = finish(start_worker(env, "--ticks", "1"), 120)
         assert code == 0, stderr
-        assert overlapped == {0: True, 1: True}
-        assert counts(url)["articles"] == 2
+        assert waited == [True]
+        assert page_hits(server)["/f/2.xml"] == 1
+        assert counts(url)["articles"] == 1
     finally:
         server.close()
 
