@@ -148,7 +148,8 @@ def extractor_peak_mib(workers: PageWorkers) -> float:
     """The largest peak resident size among the extractor processes (they are the
     forkserver's children, not ours, so getrusage does not see them)."""
     peaks = [0.0]
-    for process in getattr(workers.executor, "_processes", {}).values():
+    pools = (workers.executor, workers.writer)
+    for process in [p for pool in pools for p in getattr(pool, "_processes", {}).values()]:
         status = Path(f"/proc/{process.pid}/status")
         if status.exists():
             for line in status.read_text().splitlines():

@@ -77,7 +77,7 @@ class Settings:
         900, "How long a claimed feed stays leased; a dead worker's lease expires after it."
     )
     extract_workers: int = _setting(
-        2, "Processes that extract, clean, deduplicate and store pages."
+        2, "Processes that extract and clean pages (one more process stores them)."
     )
     extract_timeout: float = _setting(
         20.0, "Longest extraction of one page, in seconds, before it is abandoned."

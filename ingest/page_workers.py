@@ -1,12 +1,15 @@
-"""Extraction, cleaning, dedup and storing of fetched pages, in worker processes with a time
-limit.
+"""Extraction, cleaning, dedup and storing of fetched pages, in worker processes: a pool
+that extracts with a time limit, and one writer that stores.
 
 The main process only schedules and fetches; everything a page costs in CPU after that runs
 here, so both cores work and the event loop never waits on a parser or the store. A page that
 hangs the HTML parser (pathological nesting makes Lexbor quadratic) or crashes it must not
 take the worker down: the pool is rebuilt, the pages of the batch are tried again one at a
-time, and only the culprit fails, with a `PageError`. A batch's fetch log rows, articles and
-entry links are written in one transaction in the worker process, so a process killed
+time, and only the culprit fails, with a `PageError`.
+
+Extraction processes never write: the writer alone takes the store's write lock, so they
+never wait for it, and no parser runs inside a transaction. A group of batches' fetch log
+rows, articles and entry links are written in one transaction, so a process killed
 mid-batch leaves nothing half-written.
 """
 
@@ -17,7 +20,7 @@ import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -69,10 +72,17 @@ _store: Engine | None = None
 _options = StoreOptions("")
 
 
-def _open_store(options: StoreOptions) -> None:
-    global _store, _options
-    _store = create_store_engine(options.database_url, sqlite_cache_kib=SQLITE_INTAKE_CACHE_KIB)
+def _take_options(options: StoreOptions) -> None:
+    """Initialises an extraction process."""
+    global _options
     _options = options
+
+
+def _open_store(options: StoreOptions) -> None:
+    """Initialises the writer process."""
+    global _store
+    _take_options(options)
+    _store = create_store_engine(options.database_url, sqlite_cache_kib=SQLITE_INTAKE_CACHE_KIB)
 
 
 def _ready() -> bool:
@@ -89,12 +99,16 @@ def _prepare(job: Job, page: Page) -> Prepared | str:
         return f"{type(exc).__name__}: {exc}"
 
 
-def _process(job: Job, pages: list[Page]) -> list[Intake | str]:
-    """Each page's outcome, or why it failed. Extraction runs outside the transaction; the
-    pages are then stored in one transaction (one commit, one full-text index flush), a
-    page's failure undoing its own writes only; the fetch log rows and entry links of the
-    pages stored are written with them."""
-    prepared = [_prepare(job, page) for page in pages]
+def _extract_pages(job: Job, pages: list[Page]) -> list[Prepared | str]:
+    """In an extraction process: each page prepared for the store, or why it failed."""
+    return [_prepare(job, page) for page in pages]
+
+
+def _store_pages(pages: list[Page], prepared: list[Prepared | str]) -> list[Intake | str]:
+    """In the writer process: each page's outcome, or why it failed. The pages go in in one
+    transaction (one commit, one full-text index flush), a page's failure undoing its own
+    writes only; the fetch log rows and entry links of the pages stored are written with
+    them."""
     try:
         return _store_batch(pages, prepared, isolated=False)
     except SQLAlchemyError:
@@ -126,15 +140,24 @@ def _described(outcome: Intake | Exception) -> Intake | str:
     return f"{type(outcome).__name__}: {outcome}" if isinstance(outcome, Exception) else outcome
 
 
-class PageWorkers:
-    """Pages go to the worker processes in batches: a page waits at most `BATCH_WAIT`
-    seconds for others to share its transaction. Callers bound how many pages they hand
-    over at once; `capacity` keeps every worker busy.
+_Stored = asyncio.Future[list[Intake | str]]
 
-    Batches are large because the store's write lock is what the workers queue for, and its
-    cost per article falls with the batch: the index pages one article dirties are shared by
-    the others (on SQLite at 3k articles, 47 WAL pages written per article in batches of 13,
-    18 in batches of 64), and FTS5 writes one segment per transaction."""
+
+def _fail(group: list[tuple[list[Page], list[Prepared | str], _Stored]], error: PageError) -> None:
+    for _, _, stored in group:
+        if not stored.done():  # its caller gave up (shutdown)
+            stored.set_exception(error)
+
+
+class PageWorkers:
+    """Pages go to the extraction processes in batches: a page waits at most `BATCH_WAIT`
+    seconds for others to share its transaction. Callers bound how many pages they hand
+    over at once; `capacity` keeps every process busy.
+
+    Batches are large because the store's cost per article falls with the batch: the index
+    pages one article dirties are shared by the others (on SQLite at 3k articles, 47 WAL
+    pages written per article in batches of 13, 18 in batches of 64), and FTS5 writes one
+    segment per transaction."""
 
     BATCH_PAGES = 64
     BATCH_WAIT = 0.25
@@ -151,10 +174,13 @@ class PageWorkers:
         self.workers = workers
         self.timeout = timeout
         self.job = job
-        self.executor = self._new_executor()
+        self.executor = self._new_pool(workers, _take_options)
+        self.writer = self._new_pool(1, _open_store)
         self._waiting: list[tuple[Page, asyncio.Future[Intake]]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._batches: set[asyncio.Task[None]] = set()
+        self._to_store: list[tuple[list[Page], list[Prepared | str], _Stored]] = []
+        self._storing: asyncio.Task[None] | None = None
         self.capacity = workers * self.QUEUED_BATCHES * self.BATCH_PAGES
 
     @classmethod
@@ -168,18 +194,20 @@ class PageWorkers:
         )
         return cls(store, settings.extract_workers, settings.extract_timeout)
 
-    def _new_executor(self) -> ProcessPoolExecutor:
-        """Workers forked from a server that has already imported the extractor, started
+    def _new_pool(
+        self, processes: int, initializer: Callable[[StoreOptions], None]
+    ) -> ProcessPoolExecutor:
+        """Processes forked from a server that has already imported the extractor, started
         before any page is given to them, so the time limit measures the pages alone."""
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["ingest.page_workers"])
         executor = ProcessPoolExecutor(
-            max_workers=self.workers,
+            max_workers=processes,
             mp_context=context,
-            initializer=_open_store,
+            initializer=initializer,
             initargs=(self.store,),
         )
-        for started in [executor.submit(_ready) for _ in range(self.workers)]:
+        for started in [executor.submit(_ready) for _ in range(processes)]:
             started.result()
         return executor
 
@@ -227,9 +255,44 @@ class PageWorkers:
             return str(exc)
 
     async def _submit(self, pages: list[Page], attempts: int) -> list[Intake | str]:
+        prepared = await self._extract(pages, attempts)
+        stored: _Stored = asyncio.get_running_loop().create_future()
+        sent = [replace(page, content=b"") for page in pages]  # the writer needs no page
+        self._to_store.append((sent, prepared, stored))
+        if self._storing is None or self._storing.done():
+            self._storing = asyncio.ensure_future(self._store_queued())
+        return await stored
+
+    async def _store_queued(self) -> None:
+        """Hand the extracted batches to the writer, all those waiting in one transaction:
+        while the writer is busy, the batches that arrive are grouped (a group commit), so
+        the busier the store, the less each article costs it."""
+        loop = asyncio.get_running_loop()
+        while self._to_store:
+            group, self._to_store = self._to_store, []
+            pages = [page for batch, _, _ in group for page in batch]
+            prepared = [item for _, batch, _ in group for item in batch]
+            try:
+                results = await loop.run_in_executor(self.writer, _store_pages, pages, prepared)
+            except BrokenProcessPool:
+                self.writer.shutdown(wait=False, cancel_futures=True)
+                self.writer = self._new_pool(1, _open_store)
+                _fail(group, PageError("the writer process died"))
+                continue
+            except Exception as exc:  # noqa: BLE001 - e.g. the store refused the transaction
+                _fail(group, PageError(f"{type(exc).__name__}: {exc}"))
+                continue
+            start = 0
+            for batch, _, stored in group:
+                if not stored.done():
+                    stored.set_result(results[start : start + len(batch)])
+                start += len(batch)
+
+    async def _extract(self, pages: list[Page], attempts: int) -> list[Prepared | str]:
         for attempt in range(1, attempts + 1):
             executor = self.executor
-            future = asyncio.get_running_loop().run_in_executor(executor, _process, self.job, pages)
+            loop = asyncio.get_running_loop()
+            future = loop.run_in_executor(executor, _extract_pages, self.job, pages)
             try:
                 return await asyncio.wait_for(future, self.timeout)
             except TimeoutError:
@@ -240,8 +303,6 @@ class PageWorkers:
                 if attempt == attempts:
                     raise PageError("the extractor process crashed on this page") from None
                 # The pool may have broken on another page: try this one once more.
-            except Exception as exc:  # noqa: BLE001 - e.g. the store refused the transaction
-                raise PageError(f"{type(exc).__name__}: {exc}") from exc
         raise AssertionError("unreachable")
 
     def _rebuild(self, broken: ProcessPoolExecutor) -> None:
@@ -252,7 +313,8 @@ class PageWorkers:
         broken.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.kill()
-        self.executor = self._new_executor()
+        self.executor = self._new_pool(self.workers, _take_options)
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
+        self.writer.shutdown(wait=True, cancel_futures=True)

@@ -363,6 +363,38 @@ def test_a_page_that_crashes_or_hangs_the_parser_is_isolated(tmp_path: Path) -> 
     assert time.monotonic() - started < 20
 
 
+def test_batches_waiting_for_the_writer_go_in_together_each_with_its_own_outcome(
+    tmp_path: Path,
+) -> None:
+    """While the writer waits for the store (its write lock held here), the batches that
+    come out of extraction queue up; they are then stored in one transaction, and each
+    page still gets the outcome of its own article."""
+    url = f"sqlite:///{tmp_path}/store.db"
+    engine = create_store_engine(url)
+    upgrade(engine)
+
+    async def go() -> tuple[int, list[int]]:
+        pool = PageWorkers(StoreOptions(url), workers=2, timeout=10.0)
+        pool.BATCH_PAGES = 1  # each page a batch of its own
+        try:
+            with engine.connect() as conn:
+                holding = conn.begin()  # BEGIN IMMEDIATE: the store's write lock
+                pages = [Page(ordinary_page(n), f"https://x.example/{n}") for n in range(6)]
+                tasks = [asyncio.ensure_future(pool.process(page)) for page in pages]
+                await asyncio.sleep(3)  # extracted; the first batch is waiting for the lock
+                queued = len(pool._to_store)
+                holding.rollback()
+            return queued, [intake.article_id for intake in await asyncio.gather(*tasks)]
+        finally:
+            pool.close()
+
+    queued, article_ids = asyncio.run(go())
+    assert queued >= 2
+    for n, article_id in enumerate(article_ids):
+        assert f"number {n}," in stored_text(url, article_id)
+    engine.dispose()
+
+
 def test_an_article_the_store_refuses_fails_alone_in_its_batch(tmp_path: Path) -> None:
     """Batches go in without a savepoint per article; when one fails, the batch is undone
     and stored again article by article, in the same call, so that the others go in."""
@@ -370,9 +402,8 @@ def test_an_article_the_store_refuses_fails_alone_in_its_batch(tmp_path: Path) -
     upgrade(create_store_engine(url))
     pages = [ordinary_page(0), b"unstorable", *(ordinary_page(n) for n in range(2, 10))]
     page_workers._open_store(StoreOptions(url))  # as in a worker process
-    results = page_workers._process(
-        crash_or_extract, [Page(p, f"https://x.example/{n}") for n, p in enumerate(pages)]
-    )
+    batch = [Page(p, f"https://x.example/{n}") for n, p in enumerate(pages)]
+    results = page_workers._store_pages(batch, page_workers._extract_pages(crash_or_extract, batch))
     assert isinstance(results[1], str) and results[1].startswith("IntegrityError")
     assert "NOT NULL" in results[1]
     for n, result in enumerate(results):
