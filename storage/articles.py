@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -42,15 +42,16 @@ class ArticleRecord:
     word_count: int = 0
     content_hash: str | None = None
     fingerprint: bytes | None = None
-    raw_html: str | None = None
+    raw_html: InitVar[str | None] = None
     removed: tuple[RemovedText, ...] = field(default=())
     raw_html_blob: bytes | None = field(default=None, repr=False, compare=False)
     """The raw HTML compressed when the record is made (not in the write transaction), and
-    carried over by `dataclasses.replace`."""
+    carried over by `dataclasses.replace`. Only the compressed form is kept: a record
+    travels between processes on its way to the store."""
 
-    def __post_init__(self) -> None:
-        if self.raw_html_blob is None and self.raw_html is not None:
-            object.__setattr__(self, "raw_html_blob", compress_html(self.raw_html))
+    def __post_init__(self, raw_html: str | None) -> None:
+        if self.raw_html_blob is None and raw_html is not None:
+            object.__setattr__(self, "raw_html_blob", compress_html(raw_html))
 
 
 @dataclass(frozen=True)
