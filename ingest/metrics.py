@@ -2,7 +2,7 @@
 
 `GET /metrics`: the worker's counters since it started (feeds checked, entries, pages, new
 articles, duplicates, errors ...), its ticks and the time of the last one.
-`GET /health`: 200 while the worker ticks (or a long tick finishes batches) on schedule, 503
+`GET /health`: 200 while the worker ticks (or a long tick finishes feeds) on schedule, 503
 once a tick is overdue (stuck on a store that does not answer, say) or while it shuts down.
 
 Served from a thread, so a scrape never waits on the event loop; the counters are read when

@@ -96,7 +96,7 @@ def _prepare(job: Job, page: Page) -> Prepared | str:
         # Seen "now" for the record; take_in_all() stamps it again as it goes into the store.
         return prepare(page.url, article, utcnow(), page.seen_urls, raw)
     except Exception as exc:  # noqa: BLE001 - reported for this page alone
-        return f"{type(exc).__name__}: {exc}"
+        return _why(exc)
 
 
 def _extract_pages(job: Job, pages: list[Page]) -> list[Prepared | str]:
@@ -136,8 +136,12 @@ def _store_batch(
     return results
 
 
+def _why(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _described(outcome: Intake | Exception) -> Intake | str:
-    return f"{type(outcome).__name__}: {outcome}" if isinstance(outcome, Exception) else outcome
+    return _why(outcome) if isinstance(outcome, Exception) else outcome
 
 
 _Stored = asyncio.Future[list[Intake | str]]
@@ -280,7 +284,7 @@ class PageWorkers:
                 _fail(group, PageError("the writer process died"))
                 continue
             except Exception as exc:  # noqa: BLE001 - e.g. the store refused the transaction
-                _fail(group, PageError(f"{type(exc).__name__}: {exc}"))
+                _fail(group, PageError(_why(exc)))
                 continue
             start = 0
             for batch, _, stored in group:
@@ -289,9 +293,9 @@ class PageWorkers:
                 start += len(batch)
 
     async def _extract(self, pages: list[Page], attempts: int) -> list[Prepared | str]:
+        loop = asyncio.get_running_loop()
         for attempt in range(1, attempts + 1):
             executor = self.executor
-            loop = asyncio.get_running_loop()
             future = loop.run_in_executor(executor, _extract_pages, self.job, pages)
             try:
                 return await asyncio.wait_for(future, self.timeout)

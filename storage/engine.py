@@ -20,7 +20,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # transactions between two checkpoints is copied once. Intake per article at 10k articles:
 # 4.3 ms -> 3.8 ms.
 SQLITE_CHECKPOINT_PAGES = 10_000
-# SQLite's default page cache, 2 MiB per connection. Intake connections (the page workers')
+# SQLite's default page cache, 2 MiB per connection. Intake connections (the page writer's)
 # take 8 MiB: the upper levels of the band and block indexes stay in memory as the store
 # grows (intake at 8k articles: -10%), and memory stays bounded.
 SQLITE_CACHE_KIB = 2 * 1024
