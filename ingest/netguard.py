@@ -4,21 +4,19 @@ The check sits where connections are made (an httpcore network backend), on the 
 host name resolved to, for every hop of every request, so neither a redirect to
 `http://127.0.0.1/` nor a public-looking name that resolves to `10.0.0.1` gets through. We
 resolve once and connect to the vetted address, so a second, different DNS answer (DNS
-rebinding) cannot slip in between check and connect. The connections it hands out look
-their socket up once (`SocketOnceStream`).
+rebinding) cannot slip in between check and connect.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
-import select
 import socket
-import ssl
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
 
 import httpcore
+
+from ingest.sockets import AsyncioBackend
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -75,7 +73,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     ) -> None:
         self.allow_private = allow_private
         self.resolve = resolve
-        self.inner = inner or httpcore.AnyIOBackend()
+        self.inner = inner or AsyncioBackend()
 
     async def connect_tcp(
         self,
@@ -97,14 +95,13 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         last_error: Exception = httpcore.ConnectError(f"{host} resolved to no address")
         for address in addresses:
             try:
-                stream = await self.inner.connect_tcp(
+                return await self.inner.connect_tcp(
                     address,
                     port,
                     timeout=timeout,
                     local_address=local_address,
                     socket_options=socket_options,
                 )
-                return SocketOnceStream(stream)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last_error = exc
         raise last_error
@@ -119,46 +116,3 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await self.inner.sleep(seconds)
-
-
-class SocketOnceStream(httpcore.AsyncNetworkStream):
-    """A connection that looks its socket up once. httpcore's pool checks every idle
-    connection for a server-side close on every request, asking for the socket each time,
-    and anyio answers by building a dictionary of attribute getters: a fifth of the main
-    process's time in the pipeline benchmark. A connection's socket never changes."""
-
-    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
-        self.inner = inner
-        self.socket = inner.get_extra_info("socket")
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self.inner.read(max_bytes, timeout)
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self.inner.write(buffer, timeout)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-    async def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        return SocketOnceStream(await self.inner.start_tls(ssl_context, server_hostname, timeout))
-
-    def get_extra_info(self, info: str) -> Any:
-        if info == "socket":
-            return self.socket
-        if info == "is_readable":  # (httpcore's check) data or EOF waiting: closed by the peer
-            return _readable(self.socket)
-        return self.inner.get_extra_info(info)
-
-
-def _readable(sock: socket.socket | None) -> bool:
-    if sock is None or sock.fileno() < 0:
-        return True  # gone: as good as closed
-    poller = select.poll()
-    poller.register(sock, select.POLLIN)
-    return bool(poller.poll(0))

@@ -32,6 +32,7 @@ from ingest.fetch import (
 )
 from ingest.pages import PageFetcher
 from ingest.schedule import Policy
+from ingest.sockets import AsyncioBackend
 from storage.engine import create_store_engine
 from storage.feeds import add_feeds, load_feed_state, save_feed_check
 from storage.models import Entry, Feed, Fetch
@@ -220,7 +221,7 @@ class LoopbackOnly(httpcore.AsyncNetworkBackend):
     def __init__(self, port: int) -> None:
         self.port = port
         self.attempts: list[str] = []
-        self.real = httpcore.AnyIOBackend()
+        self.real = AsyncioBackend()
 
     async def connect_tcp(self, host: str, port: int, *a: Any, **kw: Any) -> Any:
         self.attempts.append(host)

@@ -102,32 +102,3 @@ def test_allowing_private_networks_lets_them_through() -> None:
     with pytest.raises(httpcore.ConnectError, match="stub"):
         asyncio.run(guard.connect_tcp("nas.local", 80))
     assert inner.attempts == [("192.168.0.10", 80)]
-
-
-def test_a_connection_reports_a_close_by_the_server_through_its_cached_socket() -> None:
-    """httpcore drops an idle keep-alive connection whose socket is readable (the server
-    closed it); the socket looked up once must still say so."""
-    import socket
-
-    from ingest.netguard import SocketOnceStream
-
-    class Inner(httpcore.AsyncNetworkStream):
-        def __init__(self, sock: socket.socket) -> None:
-            self.sock = sock
-            self.asked = 0
-
-        def get_extra_info(self, info: str) -> object:
-            self.asked += info == "socket"
-            return self.sock if info == "socket" else None
-
-    ours, theirs = socket.socketpair()
-    inner = Inner(ours)
-    stream = SocketOnceStream(inner)
-    try:
-        assert stream.get_extra_info("is_readable") is False
-        assert stream.get_extra_info("socket") is ours
-        theirs.close()
-        assert stream.get_extra_info("is_readable") is True
-        assert inner.asked == 1
-    finally:
-        ours.close()
