@@ -28,6 +28,7 @@ import httpcore
 import httpx
 
 from ingest.config import Settings
+from ingest.connections import KeepAlivePool
 from ingest.decode import BodyTooLargeError, BoundedDecoder, ContentDecodeError
 from ingest.netguard import BlockedAddressError, GuardedBackend, Resolver, system_resolve
 
@@ -97,17 +98,13 @@ class _HostLimits:
 
 
 class GuardedTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport over a connection pool whose every connection goes through the
-    SSRF guard (httpx does not let a network backend be passed in)."""
+    """httpx's transport over our keep-alive pool, whose every connection goes through the
+    SSRF guard (httpx lets neither a network backend nor a pool be passed in)."""
 
-    def __init__(self, backend: GuardedBackend, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits)
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=backend,
+    def __init__(self, backend: GuardedBackend, keepalive: int) -> None:
+        super().__init__()
+        self._pool = KeepAlivePool(  # type: ignore[assignment]
+            backend, httpx.create_ssl_context(), keepalive
         )
 
 
@@ -127,12 +124,8 @@ class Fetcher:
     ) -> None:
         self.settings = settings
         guard = GuardedBackend(settings.allow_private_networks, resolve, backend)
-        limits = httpx.Limits(
-            max_connections=settings.max_connections,
-            max_keepalive_connections=settings.max_connections,
-        )
         per_read = min(settings.request_timeout, 30.0)
-        self.transport = GuardedTransport(guard, limits)
+        self.transport = GuardedTransport(guard, keepalive=settings.max_connections)
         self.base_headers = {
             "User-Agent": settings.user_agent,
             "Accept-Encoding": "gzip, deflate, br",
