@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, select
 
-from storage.driver import execute, fill, insert_rows, slots
+from storage.driver import execute, execute_in_slots, fill, insert_rows, slots
 from storage.models import Article, ArticleUrl, NearDupBand
 
 
@@ -84,18 +84,16 @@ def article_for_urls(conn: Connection, urls: Iterable[str]) -> tuple[int, str] |
     return None
 
 
+MANY_URL_SLOTS = 64
 _URLS = select(ArticleUrl.url, ArticleUrl.article_id).where(
-    ArticleUrl.url.in_(bindparam("urls", expanding=True))
+    ArticleUrl.url.in_(slots("url", MANY_URL_SLOTS))
 )
 
 
-def articles_for_urls(conn: Connection, urls: Sequence[str], chunk: int = 500) -> dict[str, int]:
+def articles_for_urls(conn: Connection, urls: Sequence[str]) -> dict[str, int]:
     """URL -> the article seen under it, for those of `urls` that are known."""
-    found: dict[str, int] = {}
-    for start in range(0, len(urls), chunk):
-        rows = conn.execute(_URLS, {"urls": list(urls[start : start + chunk])})
-        found.update((row.url, int(row.article_id)) for row in rows)
-    return found
+    rows = execute_in_slots(conn, _URLS, "url", list(urls), MANY_URL_SLOTS)
+    return {url: int(article_id) for url, article_id in rows}
 
 
 def article_with_hash(conn: Connection, digest: str, exclude: int | None = None) -> int | None:

@@ -68,6 +68,27 @@ def fill(name: str, values: Sequence[Any], count: int) -> dict[str, Any]:
     return {f"{name}{i}": value for i, value in enumerate(padded)}
 
 
+def execute_in_slots(
+    conn: Connection,
+    statement: ClauseElement,
+    name: str,
+    values: Sequence[Any],
+    count: int,
+    params: Mapping[str, Any] | None = None,
+) -> list[Any]:
+    """Run `statement`, whose `IN` has `slots(name, count)`, for `values` a slotful at a
+    time; the rows of all runs. One shape of statement for any number of values: an `IN`
+    list of each length is a statement of its own, and the driver keeps the last 128 it
+    prepared (large ones are 100 KiB each)."""
+    rows: list[Any] = []
+    for start in range(0, len(values), count):
+        chunk = fill(name, values[start : start + count], count)
+        result = execute(conn, statement, {**params, **chunk} if params else chunk)
+        if result.returns_rows:
+            rows.extend(result)
+    return rows
+
+
 @lru_cache(maxsize=32)
 def _insert(table: Table, columns: tuple[str, ...]) -> ClauseElement:
     return insert(table).values({name: bindparam(name) for name in columns})

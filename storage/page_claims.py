@@ -6,13 +6,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Table, delete, or_, select
+from sqlalchemy import Connection, Table, bindparam, delete, or_, select
 
 from storage.dedup import articles_for_urls
+from storage.driver import execute_in_slots, slots
 from storage.models import PageClaim
 from storage.upsert import insert_for
 
 CLAIMS: Table = PageClaim.__table__  # type: ignore[assignment]
+URL_SLOTS = 64
+_RELEASE = delete(CLAIMS).where(
+    CLAIMS.c.url.in_(slots("url", URL_SLOTS)), CLAIMS.c.owner == bindparam("owner")
+)
 
 
 def claim_pages(
@@ -52,8 +57,7 @@ def claim_unstored_pages(
 
 def release_pages(conn: Connection, urls: list[str], owner: str) -> None:
     """Let go of the pages a worker has finished with."""
-    if urls:
-        conn.execute(delete(CLAIMS).where(CLAIMS.c.url.in_(urls), CLAIMS.c.owner == owner))
+    execute_in_slots(conn, _RELEASE, "url", urls, URL_SLOTS, {"owner": owner})
 
 
 def page_claimed(conn: Connection, url: str, now: datetime) -> bool:

@@ -381,7 +381,11 @@ def test_batches_waiting_for_the_writer_go_in_together_each_with_its_own_outcome
                 holding = conn.begin()  # BEGIN IMMEDIATE: the store's write lock
                 pages = [Page(ordinary_page(n), f"https://x.example/{n}") for n in range(6)]
                 tasks = [asyncio.ensure_future(pool.process(page)) for page in pages]
-                await asyncio.sleep(3)  # extracted; the first batch is waiting for the lock
+                # The first batch waits for the lock in the writer; the others queue up.
+                for _ in range(300):  # until all are extracted (however loaded the machine)
+                    await asyncio.sleep(0.1)
+                    if len(pool._to_store) == len(pages) - 1:
+                        break
                 queued = len(pool._to_store)
                 holding.rollback()
             return queued, [intake.article_id for intake in await asyncio.gather(*tasks)]
