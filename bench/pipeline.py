@@ -4,10 +4,11 @@ pipeline (fetch -> parse -> extract -> clean -> dedup -> store) into SQLite and 
     .venv/bin/python bench/pipeline.py                 # 1k and 10k articles, SQLite
     .venv/bin/python bench/pipeline.py --postgres URL  # also PostgreSQL (a superuser URL)
 
-The feeds go through the daemon's own tick (`ingest run`): claimed a batch at a time, two
-batches in flight. Prints articles stored per second and peak memory (this process and its extractor
-processes), and, as the peer measured in the same run, the rate at which the same pages are
-merely downloaded by the same HTTP client (no parsing, no store): the pipeline's ceiling.
+The feeds go through the daemon's own tick (`ingest run`): `claim_batch` feeds in flight, the
+next claimed as one finishes. Prints articles stored per second and peak memory (this
+process, and the largest of its extraction and writer processes), and, as the peer measured
+in the same run, the rate at which the same pages are merely downloaded by the same fetcher
+(no parsing, no store): the pipeline's ceiling.
 Pages are distinct synthetic articles built from sentences of the extraction benchmark's
 texts, inside a page template with navigation, related links and a footer.
 """

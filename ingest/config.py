@@ -77,10 +77,10 @@ class Settings:
         900, "How long a claimed feed stays leased; a dead worker's lease expires after it."
     )
     extract_workers: int = _setting(
-        2, "Processes that extract and clean pages (one more process stores them)."
+        2, "Processes that parse feeds and extract and clean pages (one more stores them)."
     )
     extract_timeout: float = _setting(
-        20.0, "Longest extraction of one page, in seconds, before it is abandoned."
+        20.0, "Longest extraction of one page (or parse of one feed), in seconds."
     )
     grace_period: float = _setting(
         30.0, "On SIGTERM/SIGINT, how long in-flight work may take to finish, in seconds."

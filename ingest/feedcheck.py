@@ -4,11 +4,11 @@ is `storage.feeds.save_feed_check`'s job."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from ingest.feedparse import FeedEntry, FeedParseError, parse_feed
+from ingest.feedparse import FeedEntry, FeedParseError, ParsedFeed, parse_feed
 from ingest.fetch import Fetcher, FetchError
 from ingest.schedule import CheckOutcome, FeedState, Policy, next_state
 from storage.fetches import FetchRecord
@@ -18,6 +18,14 @@ FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
     "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
 )
+
+
+Parser = Callable[[bytes, str, str | None], Awaitable[ParsedFeed]]
+
+
+async def parse_here(content: bytes, url: str, content_type: str | None) -> ParsedFeed:
+    """In this process (the daemon parses in its worker processes: `PageWorkers.parse_feed`)."""
+    return parse_feed(content, url, content_type)
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,7 @@ async def check_feed(
     policy: Policy,
     now: Callable[[], datetime] = utcnow,
     jitter: Callable[[], float] = random.random,
+    parse: Parser = parse_here,
 ) -> FeedCheck:
     started = now()
     entries: tuple[FeedEntry, ...] = ()
@@ -61,7 +70,7 @@ async def check_feed(
         error = error_kind = None
         if 200 <= response.status < 300:
             try:
-                parsed = parse_feed(
+                parsed = await parse(
                     response.content, response.url, response.headers.get("content-type")
                 )
             except FeedParseError as exc:

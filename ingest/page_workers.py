@@ -2,7 +2,8 @@
 that extracts with a time limit, and one writer that stores.
 
 The main process only schedules and fetches; everything a page costs in CPU after that runs
-here, so both cores work and the event loop never waits on a parser or the store. A page that
+here, and feeds are parsed here too, so both cores work and the event loop never waits on a
+parser or the store. A page that
 hangs the HTML parser (pathological nesting makes Lexbor quadratic) or crashes it must not
 take the worker down: the pool is rebuilt, the pages of the batch are tried again one at a
 time, and only the culprit fails, with a `PageError`.
@@ -28,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ingest.charset import decode_html
 from ingest.config import Settings
 from ingest.extract import Article, extract_article
+from ingest.feedparse import FeedParseError, ParsedFeed, parse_feed
 from ingest.intake import Intake, Prepared, prepare, take_in_all
 from storage.engine import SQLITE_INTAKE_CACHE_KIB, create_store_engine
 from storage.entries import link_entries
@@ -36,6 +38,7 @@ from storage.models import utcnow
 from storage.page_claims import release_pages
 
 Job = Callable[[bytes, str, str | None], Article]
+FeedJob = Callable[[bytes, str, str | None], ParsedFeed]
 
 
 class PageError(RuntimeError):
@@ -173,11 +176,13 @@ class PageWorkers:
         workers: int = 2,
         timeout: float = 20.0,
         job: Job = extract_job,
+        feed_job: FeedJob = parse_feed,
     ) -> None:
         self.store = store
         self.workers = workers
         self.timeout = timeout
         self.job = job
+        self.feed_job = feed_job
         self.executor = self._new_pool(workers, _take_options)
         self.writer = self._new_pool(1, _open_store)
         self._waiting: list[tuple[Page, asyncio.Future[Intake]]] = []
@@ -291,6 +296,22 @@ class PageWorkers:
                 if not stored.done():
                     stored.set_result(results[start : start + len(batch)])
                 start += len(batch)
+
+    async def parse_feed(self, content: bytes, url: str, content_type: str | None) -> ParsedFeed:
+        """Parse a feed in an extraction process: feedparser takes milliseconds per entry,
+        which the event loop would otherwise spend parsing instead of fetching, and a feed
+        that hangs or crashes the parser fails alone, as a page would."""
+        executor = self.executor
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(executor, self.feed_job, content, url, content_type)
+        try:
+            return await asyncio.wait_for(future, self.timeout)
+        except TimeoutError:
+            self._rebuild(executor)
+            raise FeedParseError(f"parsing took longer than {self.timeout:g}s") from None
+        except BrokenProcessPool:
+            self._rebuild(executor)
+            raise FeedParseError("the parser process crashed on this feed") from None
 
     async def _extract(self, pages: list[Page], attempts: int) -> list[Prepared | str]:
         loop = asyncio.get_running_loop()

@@ -111,7 +111,9 @@ class Pipeline:
     async def process_feed(self, feed_id: int) -> None:
         with reading(self.engine) as conn:
             state = load_feed_state(conn, feed_id)
-        check = await check_feed(self.fetcher, feed_id, state, self.policy)
+        check = await check_feed(
+            self.fetcher, feed_id, state, self.policy, parse=self.workers.parse_feed
+        )
         await self.write(lambda conn: save_feed_check(conn, check))
         self.stats.counts["feeds"] += 1
         log.info(

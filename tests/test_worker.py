@@ -21,12 +21,14 @@ from sqlalchemy import func, select, update
 from ingest import page_workers
 from ingest.blocks import Removed
 from ingest.extract import Article, extract_article
+from ingest.feedparse import FeedParseError, ParsedFeed, parse_feed
 from ingest.page_workers import Page, PageError, PageWorkers, StoreOptions
 from storage.engine import create_store_engine
 from storage.feeds import add_feeds
 from storage.models import Article as ArticleRow
 from storage.models import Entry, Feed
 from storage.schema import upgrade
+from tests.feeds import rss
 from tests.httpserver import TestServer, respond, send
 from tests.site import AEB, Site
 from tests.test_end_to_end import page_hits, settings_env
@@ -347,6 +349,46 @@ def outcomes(database_url: str, pages: list[bytes], together: bool) -> list[str]
 
 
 HANG = b"<div>" * 80_000  # Lexbor takes many seconds on nesting this deep
+
+
+def crash_hang_or_parse(content: bytes, url: str, content_type: str | None) -> ParsedFeed:
+    if content == b"crash":
+        os._exit(1)
+    if content == b"hang":
+        time.sleep(60)
+    return parse_feed(content, url, content_type)
+
+
+def test_a_feed_that_crashes_or_hangs_the_parser_fails_alone(tmp_path: Path) -> None:
+    """Feeds are parsed in the extraction processes, with the pages' isolation."""
+    good = rss([("g", "https://x.example/1", "One")])
+    feeds = [good, b"crash", good, b"hang", good]
+
+    async def go() -> list[str]:
+        pool = PageWorkers(
+            StoreOptions(f"sqlite:///{tmp_path}/store.db"),
+            timeout=2.0,
+            feed_job=crash_hang_or_parse,
+        )
+        results = []
+        try:
+            for content in feeds:
+                try:
+                    parsed = await pool.parse_feed(content, "https://x.example/feed", None)
+                    results.append(f"ok {len(parsed.entries)}")
+                except FeedParseError as exc:
+                    results.append(str(exc))
+            return results
+        finally:
+            pool.close()
+
+    assert asyncio.run(go()) == [
+        "ok 1",
+        "the parser process crashed on this feed",
+        "ok 1",
+        "parsing took longer than 2s",
+        "ok 1",
+    ]
 
 
 def test_a_page_that_crashes_or_hangs_the_parser_is_isolated(tmp_path: Path) -> None:
