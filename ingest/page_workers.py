@@ -22,6 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -39,6 +40,7 @@ from storage.page_claims import release_pages
 
 Job = Callable[[bytes, str, str | None], Article]
 FeedJob = Callable[[bytes, str, str | None], ParsedFeed]
+R = TypeVar("R")
 
 
 class PageError(RuntimeError):
@@ -301,34 +303,35 @@ class PageWorkers:
         """Parse a feed in an extraction process: feedparser takes milliseconds per entry,
         which the event loop would otherwise spend parsing instead of fetching, and a feed
         that hangs or crashes the parser fails alone, as a page would."""
-        executor = self.executor
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(executor, self.feed_job, content, url, content_type)
         try:
-            return await asyncio.wait_for(future, self.timeout)
+            return await self._isolated(self.feed_job, content, url, content_type)
         except TimeoutError:
-            self._rebuild(executor)
             raise FeedParseError(f"parsing took longer than {self.timeout:g}s") from None
         except BrokenProcessPool:
-            self._rebuild(executor)
             raise FeedParseError("the parser process crashed on this feed") from None
 
     async def _extract(self, pages: list[Page], attempts: int) -> list[Prepared | str]:
-        loop = asyncio.get_running_loop()
         for attempt in range(1, attempts + 1):
-            executor = self.executor
-            future = loop.run_in_executor(executor, _extract_pages, self.job, pages)
             try:
-                return await asyncio.wait_for(future, self.timeout)
+                return await self._isolated(_extract_pages, self.job, pages)
             except TimeoutError:
-                self._rebuild(executor)
                 raise PageError(f"extraction took longer than {self.timeout:g}s") from None
             except BrokenProcessPool:
-                self._rebuild(executor)
                 if attempt == attempts:
                     raise PageError("the extractor process crashed on this page") from None
                 # The pool may have broken on another page: try this one once more.
         raise AssertionError("unreachable")
+
+    async def _isolated(self, call: Callable[..., R], *args: Any) -> R:
+        """`call(*args)` in an extraction process within the time limit; after a hang
+        (TimeoutError) or a crash (BrokenProcessPool) the pool is rebuilt."""
+        executor = self.executor
+        future = asyncio.get_running_loop().run_in_executor(executor, call, *args)
+        try:
+            return await asyncio.wait_for(future, self.timeout)
+        except (TimeoutError, BrokenProcessPool):
+            self._rebuild(executor)
+            raise
 
     def _rebuild(self, broken: ProcessPoolExecutor) -> None:
         """Kill the pool's processes (a hung one would never return) and start afresh."""
