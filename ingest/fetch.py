@@ -102,10 +102,9 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
     SSRF guard (httpx lets neither a network backend nor a pool be passed in)."""
 
     def __init__(self, backend: GuardedBackend, keepalive: int) -> None:
-        super().__init__()
-        self._pool = KeepAlivePool(  # type: ignore[assignment]
-            backend, httpx.create_ssl_context(), keepalive
-        )
+        ssl_context = httpx.create_ssl_context()  # ~40 ms (the CA bundle): made once
+        super().__init__(verify=ssl_context)
+        self._pool = KeepAlivePool(backend, ssl_context, keepalive)  # type: ignore[assignment]
 
 
 class Fetcher:
