@@ -62,9 +62,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         try:
-            if timeout is None:
-                return await self.reader.read(max_bytes)
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(timeout):  # None: no limit of its own
                 return await self.reader.read(max_bytes)
         except TimeoutError:
             raise httpcore.ReadTimeout(f"nothing received in {timeout}s") from None
@@ -76,9 +74,6 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             return
         try:
             self.writer.write(buffer)
-            if timeout is None:
-                await self.writer.drain()
-                return
             async with asyncio.timeout(timeout):
                 await self.writer.drain()
         except TimeoutError:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, select
 
-from storage.driver import execute, execute_in_slots, fill, insert_rows, slots
+from storage.driver import IN_SLOTS, execute, execute_in_slots, fill, insert_rows, slots
 from storage.models import Article, ArticleUrl, NearDupBand
 
 
@@ -84,15 +84,14 @@ def article_for_urls(conn: Connection, urls: Iterable[str]) -> tuple[int, str] |
     return None
 
 
-MANY_URL_SLOTS = 64
 _URLS = select(ArticleUrl.url, ArticleUrl.article_id).where(
-    ArticleUrl.url.in_(slots("url", MANY_URL_SLOTS))
+    ArticleUrl.url.in_(slots("url", IN_SLOTS))
 )
 
 
 def articles_for_urls(conn: Connection, urls: Sequence[str]) -> dict[str, int]:
     """URL -> the article seen under it, for those of `urls` that are known."""
-    rows = execute_in_slots(conn, _URLS, "url", list(urls), MANY_URL_SLOTS)
+    rows = execute_in_slots(conn, _URLS, "url", list(urls))
     return {url: int(article_id) for url, article_id in rows}
 
 

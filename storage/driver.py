@@ -68,13 +68,16 @@ def fill(name: str, values: Sequence[Any], count: int) -> dict[str, Any]:
     return {f"{name}{i}": value for i, value in enumerate(padded)}
 
 
+IN_SLOTS = 64
+
+
 def execute_in_slots(
     conn: Connection,
     statement: ClauseElement,
     name: str,
     values: Sequence[Any],
-    count: int,
     params: Mapping[str, Any] | None = None,
+    count: int = IN_SLOTS,
 ) -> list[Any]:
     """Run `statement`, whose `IN` has `slots(name, count)`, for `values` a slotful at a
     time; the rows of all runs. One shape of statement for any number of values: an `IN`

@@ -9,14 +9,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Table, bindparam, delete, or_, select
 
 from storage.dedup import articles_for_urls
-from storage.driver import execute_in_slots, slots
+from storage.driver import IN_SLOTS, execute_in_slots, slots
 from storage.models import PageClaim
 from storage.upsert import insert_for
 
 CLAIMS: Table = PageClaim.__table__  # type: ignore[assignment]
-URL_SLOTS = 64
 _RELEASE = delete(CLAIMS).where(
-    CLAIMS.c.url.in_(slots("url", URL_SLOTS)), CLAIMS.c.owner == bindparam("owner")
+    CLAIMS.c.url.in_(slots("url", IN_SLOTS)), CLAIMS.c.owner == bindparam("owner")
 )
 
 
@@ -57,7 +56,7 @@ def claim_unstored_pages(
 
 def release_pages(conn: Connection, urls: list[str], owner: str) -> None:
     """Let go of the pages a worker has finished with."""
-    execute_in_slots(conn, _RELEASE, "url", urls, URL_SLOTS, {"owner": owner})
+    execute_in_slots(conn, _RELEASE, "url", urls, {"owner": owner})
 
 
 def page_claimed(conn: Connection, url: str, now: datetime) -> bool:

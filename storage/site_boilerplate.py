@@ -6,21 +6,20 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
 
-from storage.driver import execute_in_slots, insert_rows, slots
+from storage.driver import IN_SLOTS, execute_in_slots, insert_rows, slots
 from storage.models import Article, HostBlock, RemovedBlock
 
 _DELETE_BLOCKS = delete(HostBlock).where(HostBlock.article_id == bindparam("article_id"))
 HOST_BLOCKS: Table = HostBlock.__table__  # type: ignore[assignment]
-KEY_SLOTS = 64
 _FREQUENT = (
     select(HostBlock.block_key)
-    .where(HostBlock.host == bindparam("host"), HostBlock.block_key.in_(slots("key", KEY_SLOTS)))
+    .where(HostBlock.host == bindparam("host"), HostBlock.block_key.in_(slots("key", IN_SLOTS)))
     .group_by(HostBlock.block_key)
     .having(func.count() >= bindparam("minimum"))
 )
 _WITH_BLOCKS = (
     select(HostBlock.article_id)
-    .where(HostBlock.host == bindparam("host"), HostBlock.block_key.in_(slots("key", KEY_SLOTS)))
+    .where(HostBlock.host == bindparam("host"), HostBlock.block_key.in_(slots("key", IN_SLOTS)))
     .distinct()
 )
 
@@ -42,12 +41,12 @@ def record_blocks(
 def frequent_blocks(conn: Connection, host: str, keys: Iterable[str], minimum: int) -> set[str]:
     """Which of `keys` appear in at least `minimum` different articles of the host."""
     params = {"host": host, "minimum": minimum}
-    rows = execute_in_slots(conn, _FREQUENT, "key", sorted(keys), KEY_SLOTS, params)
+    rows = execute_in_slots(conn, _FREQUENT, "key", sorted(keys), params)
     return {row[0] for row in rows}
 
 
 def articles_with_blocks(conn: Connection, host: str, keys: Iterable[str]) -> list[int]:
-    rows = execute_in_slots(conn, _WITH_BLOCKS, "key", sorted(keys), KEY_SLOTS, {"host": host})
+    rows = execute_in_slots(conn, _WITH_BLOCKS, "key", sorted(keys), {"host": host})
     return sorted({int(row[0]) for row in rows})
 
 
