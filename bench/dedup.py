@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert  # noqa: E402
 
-from ingest.dedup import (  # noqa: E402
+from ingest.dedup.fingerprint import (  # noqa: E402
     LEAD_HASHES,
     MIN_NEAR_WORDS,
     NUM_HASHES,

@@ -26,7 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ingest.extract import decode_html, extract_article  # noqa: E402
+from ingest.extract.article import extract_article  # noqa: E402
+from ingest.http.charset import decode_html  # noqa: E402
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "aeb"
 TOKEN = re.compile(r"\w+")

@@ -36,14 +36,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from ingest.config import Settings  # noqa: E402
-from ingest.daemon import Daemon  # noqa: E402
-from ingest.fetch import Fetcher  # noqa: E402
-from ingest.page_workers import PageWorkers  # noqa: E402
-from ingest.pipeline import Pipeline  # noqa: E402
-from storage.engine import create_store_engine  # noqa: E402
-from storage.feeds import add_feeds  # noqa: E402
-from storage.schema import upgrade  # noqa: E402
-from tests.feeds import rss  # noqa: E402
+from ingest.http.fetch import Fetcher  # noqa: E402
+from ingest.worker.daemon import Daemon  # noqa: E402
+from ingest.worker.page_workers import PageWorkers  # noqa: E402
+from ingest.worker.pipeline import Count, Pipeline  # noqa: E402
+from storage.store import Store  # noqa: E402
+from tests.helpers.feeds import rss  # noqa: E402
 
 TRUTH = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "aeb"
 PER_FEED = 50
@@ -149,7 +147,7 @@ def extractor_peak_mib(workers: PageWorkers) -> float:
     """The largest peak resident size among the extractor processes (they are the
     forkserver's children, not ours, so getrusage does not see them)."""
     peaks = [0.0]
-    pools = (workers.executor, workers.writer)
+    pools = (workers.extractors.executor, workers.writer.executor)
     for process in [p for pool in pools for p in getattr(pool, "_processes", {}).values()]:
         status = Path(f"/proc/{process.pid}/status")
         if status.exists():
@@ -183,22 +181,21 @@ async def ingest(
 ) -> tuple[int, float, float]:
     """One tick of the daemon (`ingest run`): every feed is due, so it claims batch after
     batch until none is left, as the daemon works through a backlog."""
-    engine = create_store_engine(database_url)
-    upgrade(engine)
-    with engine.begin() as conn:
-        add_feeds(conn, feeds)
-    workers = PageWorkers.for_settings(engine, settings)
-    daemon = Daemon(settings, engine)
+    store = Store(database_url)
+    store.upgrade()
+    store.add_feeds(feeds, poll_interval=settings.default_poll_interval)
+    workers = PageWorkers.for_settings(store, settings)
+    daemon = Daemon(settings, store)
     started = time.perf_counter()
     try:
-        async with Pipeline(settings, engine, workers, daemon.owner) as pipeline:
+        async with Pipeline(settings, store, workers, daemon.owner) as pipeline:
             await daemon.tick(pipeline)
-            stored = pipeline.stats.counts["new"] + pipeline.stats.counts["duplicates"]
+            stored = pipeline.stats.counts[Count.NEW] + pipeline.stats.counts[Count.DUPLICATES]
         extractor_peak = extractor_peak_mib(workers)
     finally:
         workers.close()
     seconds = time.perf_counter() - started
-    engine.dispose()
+    store.close()
     return stored, stored / seconds, extractor_peak
 
 

@@ -15,22 +15,18 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import Engine
 
-from ingest import opml
-from ingest.config import ConfigError, Settings, field_type, load_settings
-from ingest.daemon import Daemon, DaemonAlreadyRunningError, sqlite_daemon_lock
-from ingest.extract import Article, extract_article
-from ingest.fetch import Fetcher, FetchError
-from ingest.page_workers import Page, PageError, PageWorkers
-from ingest.pages import PageFetcher
-from ingest.pipeline import PendingEntry, Pipeline, RunStats
-from storage import feeds as feed_store
-from storage.articles import stored_page_ids, stored_pages
-from storage.engine import create_store_engine, reading
-from storage.reports import clusters, copies_of, store_stats
-from storage.schema import SchemaMismatch, check_schema, current_revision, head_revision, upgrade
-from storage.search import search_articles
+from ingest.config import Settings, field_type, load_settings
+from ingest.errors import ConfigError, FetchError, StoreError
+from ingest.extract.article import Article, extract_article
+from ingest.feeds import opml
+from ingest.http.fetch import Fetcher
+from ingest.http.pages import PageFetcher
+from ingest.worker.batch import run_backfill, run_reprocess
+from ingest.worker.daemon import Daemon
+from ingest.worker.pipeline import Count, RunStats
+from storage.schema import head_revision
+from storage.store import Store
 
 
 def print_table(table: Table) -> None:
@@ -80,16 +76,16 @@ def _settings() -> Settings:
     return settings
 
 
-def open_store(check: bool = True) -> Engine:
-    """The store's engine; with `check`, stop unless its schema matches this code."""
-    engine = create_store_engine(_settings().database_url)
+def open_store(check: bool = True) -> Store:
+    """The store; with `check`, stop unless its schema matches this code."""
+    store = Store(_settings().database_url)
     if check:
         try:
-            check_schema(engine)
-        except SchemaMismatch as exc:
-            engine.dispose()
+            store.check_schema()
+        except StoreError as exc:
+            store.close()
             raise click.ClickException(str(exc)) from None
-    return engine
+    return store
 
 
 @main.group()
@@ -100,11 +96,11 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration."""
-    engine = open_store(check=False)
-    before = current_revision(engine)
-    upgrade(engine)
-    after = current_revision(engine)
-    engine.dispose()
+    store = open_store(check=False)
+    before = store.revision()
+    store.upgrade()
+    after = store.revision()
+    store.close()
     if before == after:
         click.echo(f"Store already at schema revision {after}.")
     else:
@@ -114,9 +110,9 @@ def db_upgrade() -> None:
 @db.command("current")
 def db_current() -> None:
     """Show the store's schema revision and the one this code needs."""
-    engine = open_store(check=False)
-    current = current_revision(engine)
-    engine.dispose()
+    store = open_store(check=False)
+    current = store.revision()
+    store.close()
     head = head_revision()
     state = "up to date" if current == head else "run `ingest db upgrade`"
     click.echo(f"store: {current or 'not set up'}; code: {head} ({state})")
@@ -131,10 +127,9 @@ def feeds() -> None:
 @click.argument("urls", nargs=-1, required=True)
 def feeds_add(urls: tuple[str, ...]) -> None:
     """Subscribe to one or more feed URLs."""
-    engine = open_store()
-    with engine.begin() as conn:
-        feed_store.add_feeds(conn, urls, poll_interval=_settings().default_poll_interval)
-    engine.dispose()
+    store = open_store()
+    store.add_feeds(urls, poll_interval=_settings().default_poll_interval)
+    store.close()
     click.echo(f"{len(set(urls))} feed(s) subscribed.")
 
 
@@ -142,10 +137,9 @@ def feeds_add(urls: tuple[str, ...]) -> None:
 @click.argument("url")
 def feeds_remove(url: str) -> None:
     """Unsubscribe from a feed (its articles stay)."""
-    engine = open_store()
-    with engine.begin() as conn:
-        removed = feed_store.remove_feed(conn, url)
-    engine.dispose()
+    store = open_store()
+    removed = store.remove_feed(url)
+    store.close()
     if not removed:
         raise click.ClickException(f"No feed with URL {url}.")
     click.echo(f"Removed {url}.")
@@ -154,10 +148,9 @@ def feeds_remove(url: str) -> None:
 @feeds.command("list")
 def feeds_list() -> None:
     """Subscriptions with their status."""
-    engine = open_store()
-    with reading(engine) as conn:
-        rows = feed_store.list_feeds(conn)
-    engine.dispose()
+    store = open_store()
+    rows = store.list_feeds()
+    store.close()
     table = Table("URL", "last success", "errors", "last error", "next check")
     for feed in rows:
         table.add_row(
@@ -176,10 +169,9 @@ def feeds_list() -> None:
 @click.option("--limit", default=20, show_default=True, help="Most matches to show.")
 def search(words: str, limit: int) -> None:
     """Full-text search over article titles and text."""
-    engine = open_store()
-    with reading(engine) as conn:
-        hits = search_articles(conn, words, limit)
-    engine.dispose()
+    store = open_store()
+    hits = store.search(words, limit)
+    store.close()
     if not hits:
         click.echo("No matches.")
         return
@@ -197,20 +189,18 @@ def feeds_import(opml_file: str) -> None:
         urls = opml.feed_urls(Path(opml_file).read_bytes())
     except opml.OpmlError as exc:
         raise click.ClickException(str(exc)) from None
-    engine = open_store()
-    with engine.begin() as conn:
-        feed_store.add_feeds(conn, urls, poll_interval=_settings().default_poll_interval)
-    engine.dispose()
+    store = open_store()
+    store.add_feeds(urls, poll_interval=_settings().default_poll_interval)
+    store.close()
     click.echo(f"{len(urls)} feed(s) subscribed from {opml_file}.")
 
 
 @feeds.command("export")
 def feeds_export() -> None:
     """Print the subscriptions as OPML."""
-    engine = open_store()
-    with reading(engine) as conn:
-        rows = feed_store.list_feeds(conn)
-    engine.dispose()
+    store = open_store()
+    rows = store.list_feeds()
+    store.close()
     click.echo(opml.export([(f.url, f.title) for f in rows]), nl=False)
 
 
@@ -249,77 +239,49 @@ def backfill(
     `ingest backfill --feeds URL...` subscribes to the feeds and processes them."""
     _configure_logging(verbose)
     settings = _settings()
-    engine = open_store()
+    store = open_store()
     wanted = list(feed_urls)
     if opml_file:
         wanted += opml.feed_urls(Path(opml_file).read_bytes())
     page_urls = []
     if urls_file:
         page_urls = [u.strip() for u in Path(urls_file).read_text().splitlines() if u.strip()]
-    with engine.begin() as conn:
-        if wanted:
-            feed_store.add_feeds(conn, wanted, poll_interval=settings.default_poll_interval)
-        ids = feed_store.feed_ids(conn, wanted or None) if wanted or not page_urls else []
-    stats = asyncio.run(run_backfill(settings, engine, ids, page_urls))
-    engine.dispose()
+    if wanted:
+        store.add_feeds(wanted, poll_interval=settings.default_poll_interval)
+    ids = store.feed_ids(wanted or None) if wanted or not page_urls else []
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    ) as progress:
+        task = progress.add_task("feeds", total=len(ids) + len(page_urls))
+
+        def advance(stats: RunStats) -> None:
+            progress.update(task, advance=1, description=_progress_line(stats))
+
+        stats = asyncio.run(run_backfill(settings, store, ids, page_urls, advance))
+    store.close()
     _print_summary(stats)
-    if stats.counts["feeds"] - stats.counts["feeds failed"] <= 0 and not stats.counts["pages"]:
+    counts = stats.counts
+    if counts[Count.FEEDS] - counts[Count.FEEDS_FAILED] <= 0 and not counts[Count.PAGES]:
         raise click.ClickException("nothing could be fetched")
-
-
-async def run_backfill(
-    settings: Settings, engine: Engine, feed_ids: list[int], page_urls: list[str]
-) -> RunStats:
-    workers = PageWorkers.for_settings(engine, settings)
-    try:
-        async with Pipeline(settings, engine, workers) as pipeline:
-            with Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=Console(stderr=True),
-                transient=False,
-            ) as progress:
-                task = progress.add_task("feeds", total=len(feed_ids) + len(page_urls))
-
-                async def one_feed(feed_id: int) -> None:
-                    await pipeline.process_feed(feed_id)
-                    progress.update(task, advance=1, description=_progress_line(pipeline.stats))
-
-                async def one_page(url: str) -> None:
-                    await pipeline.ingest_entry(PendingEntry(0, None, url))
-                    progress.update(task, advance=1, description=_progress_line(pipeline.stats))
-
-                await asyncio.gather(*map(one_feed, feed_ids), *map(one_page, page_urls))
-            return pipeline.stats
-    finally:
-        workers.close()
 
 
 def _progress_line(stats: RunStats) -> str:
     c = stats.counts
     return (
-        f"feeds {c['feeds']} entries {c['entries']} new {c['new']} duplicates "
-        f"{c['duplicates']} errors {c['errors']} ({stats.rate:.1f} articles/s)"
+        f"feeds {c[Count.FEEDS]} entries {c[Count.ENTRIES]} new {c[Count.NEW]} duplicates "
+        f"{c[Count.DUPLICATES]} errors {c[Count.ERRORS]} ({stats.rate:.1f} articles/s)"
     )
 
 
 def _print_summary(stats: RunStats) -> None:
     table = Table("", "count", title="backfill")
-    for name in (
-        "feeds",
-        "feeds failed",
-        "entries",
-        "pages",
-        "new",
-        "updated",
-        "duplicates",
-        "known pages",
-        "shared fetches",
-        "errors",
-    ):
-        table.add_row(name, str(stats.counts[name]))
+    for name in Count:
+        table.add_row(name.value, str(stats.counts[name]))
     print_table(table)
     for error in stats.errors[:20]:
         click.echo(f"error: {error}", err=True)
@@ -342,17 +304,18 @@ def run(ticks: int | None, verbose: bool, metrics_port: int | None) -> None:
     settings = _settings()
     if metrics_port is not None:
         settings = replace(settings, metrics_port=metrics_port)
-    engine = open_store()
+    store = open_store()
     try:
-        lock = sqlite_daemon_lock(engine)
-    except DaemonAlreadyRunningError as exc:
+        lock = store.hold_daemon_lock()
+    except StoreError as exc:
+        store.close()
         raise click.ClickException(str(exc)) from None
     try:
-        asyncio.run(Daemon(settings, engine).run(max_ticks=ticks))
+        asyncio.run(Daemon(settings, store).run(max_ticks=ticks))
     finally:
         if lock is not None:
             lock.close()
-        engine.dispose()
+        store.close()
 
 
 @main.command()
@@ -364,59 +327,21 @@ def run(ticks: int | None, verbose: bool, metrics_port: int | None) -> None:
 )
 def reprocess(since: datetime | None) -> None:
     """Re-run extraction, cleaning and dedup on the stored raw HTML, without refetching."""
-    engine = open_store()
+    store = open_store()
     when = since.replace(tzinfo=UTC) if since is not None else None
-    done, errors = asyncio.run(run_reprocess(_settings(), engine, when))
-    engine.dispose()
+    done, errors = asyncio.run(run_reprocess(_settings(), store, when))
+    store.close()
     for error in errors:
         click.echo(f"error: {error}", err=True)
     click.echo(f"Reprocessed {done} article(s); {len(errors)} failed.")
 
 
-async def run_reprocess(
-    settings: Settings, engine: Engine, since: datetime | None, chunk: int = 200
-) -> tuple[int, list[str]]:
-    """Stored pages through the page workers (isolated, both cores), a chunk at a time so
-    that memory does not grow with the store. The raw HTML is kept whatever the setting:
-    it is what reprocessing needs."""
-    workers = PageWorkers.for_settings(engine, replace(settings, store_raw_html=True))
-    room = asyncio.Semaphore(workers.capacity)
-    errors: list[str] = []
-    done = 0
-
-    async def one(article_id: int, url: str, raw: str) -> None:
-        nonlocal done
-        try:
-            await workers.process(Page(raw.encode("utf-8"), url, "text/html; charset=utf-8"))
-            done += 1
-        except PageError as exc:
-            errors.append(f"article {article_id}: {exc}")
-        finally:
-            room.release()
-
-    try:
-        with reading(engine) as conn:
-            ids = stored_page_ids(conn, since)
-        tasks = []
-        for start in range(0, len(ids), chunk):
-            with reading(engine) as conn:
-                pages = list(stored_pages(conn, ids[start : start + chunk]))
-            for page in pages:
-                await room.acquire()
-                tasks.append(asyncio.ensure_future(one(*page)))
-        await asyncio.gather(*tasks)
-    finally:
-        workers.close()
-    return done, errors
-
-
 @main.command()
 def stats() -> None:
     """Feeds, articles, duplicates, removed blocks by reason, fetch errors by kind."""
-    engine = open_store()
-    with reading(engine) as conn:
-        summary = store_stats(conn)
-    engine.dispose()
+    store = open_store()
+    summary = store.stats()
+    store.close()
     table = Table("", "", "count")
     for section, values in summary.items():
         for name, count in sorted(values.items()):
@@ -428,19 +353,16 @@ def stats() -> None:
 @click.argument("article_id", type=int, required=False)
 def duplicates(article_id: int | None) -> None:
     """List clusters of copies, or the copies of one article."""
-    engine = open_store()
-    with reading(engine) as conn:
-        if article_id is None:
-            table = Table("id", "copies", "title", "URL")
-            for root, n in clusters(conn):
-                table.add_row(str(root.id), str(n), root.title or "", root.url)
-        else:
-            table = Table("id", "copy of", "title", "URL")
-            for copy in copies_of(conn, article_id):
-                table.add_row(
-                    str(copy.id), str(copy.duplicate_of or "-"), copy.title or "", copy.url
-                )
-    engine.dispose()
+    store = open_store()
+    if article_id is None:
+        table = Table("id", "copies", "title", "URL")
+        for root, n in store.clusters():
+            table.add_row(str(root.id), str(n), root.title or "", root.url)
+    else:
+        table = Table("id", "copy of", "title", "URL")
+        for copy in store.copies_of(article_id):
+            table.add_row(str(copy.id), str(copy.duplicate_of or "-"), copy.title or "", copy.url)
+    store.close()
     print_table(table)
 
 

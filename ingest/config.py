@@ -13,12 +13,10 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from ingest.errors import ConfigError
+
 ENV_PREFIX = "INGEST_"
 CONFIG_ENV = "INGEST_CONFIG"
-
-
-class ConfigError(ValueError):
-    """A setting has a value that cannot be used; the message names the setting."""
 
 
 def _setting(default: Any, help: str) -> Any:

@@ -124,3 +124,8 @@ def _fold_amp_path(path: str) -> str:
 
 def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
+
+
+def spellings(link: str) -> list[str]:
+    """The forms a page's URL is looked up under: as given, normalised, canonical."""
+    return list(dict.fromkeys([link, normalise_url(link), canonical_url(link)]))

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterator
-from dataclasses import InitVar, dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-import zstandard
 from sqlalchemy import Connection, Table, bindparam, case, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ingest.types import ArticleRecord, decompress_html
 from storage.models import Article, ArticleUrl, RemovedBlock
 from storage.upsert import upsert
 
@@ -20,63 +19,10 @@ ARTICLES: Table = Article.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
-class RemovedText:
-    reason: str
-    text: str
-
-
-@dataclass(frozen=True)
-class ArticleRecord:
-    canonical_url: str
-    host: str
-    seen_at: datetime
-    text: str
-    html: str = ""
-    urls: tuple[str, ...] = ()
-    title: str | None = None
-    author: str | None = None
-    published_at: datetime | None = None
-    language: str | None = None
-    site_name: str | None = None
-    lead_image: str | None = None
-    word_count: int = 0
-    content_hash: str | None = None
-    fingerprint: bytes | None = None
-    raw_html: InitVar[str | None] = None
-    removed: tuple[RemovedText, ...] = field(default=())
-    raw_html_blob: bytes | None = field(default=None, repr=False, compare=False)
-    """The raw HTML compressed when the record is made (not in the write transaction), and
-    carried over by `dataclasses.replace`. Only the compressed form is kept: a record
-    travels between processes on its way to the store."""
-
-    def __post_init__(self, raw_html: str | None) -> None:
-        if self.raw_html_blob is None and raw_html is not None:
-            object.__setattr__(self, "raw_html_blob", compress_html(raw_html))
-
-
-@dataclass(frozen=True)
 class StoredArticle:
     id: int
     created: bool
     content_changed: bool
-
-
-_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-_COMPRESSOR = zstandard.ZstdCompressor(level=3)
-_DECOMPRESSOR = zstandard.ZstdDecompressor()
-
-
-def compress_html(html: str) -> bytes:
-    """Zstandard, level 3: a typical news page (170 KB) in 0.5 ms to a fifth of its size;
-    zlib needed 4 ms for the same size, more than extracting the article."""
-    return _COMPRESSOR.compress(html.encode("utf-8"))
-
-
-def decompress_html(blob: bytes) -> str:
-    """Zstandard frames, or zlib streams from stores written before it."""
-    if blob.startswith(_ZSTD_MAGIC):
-        return _DECOMPRESSOR.decompress(blob).decode("utf-8")
-    return zlib.decompress(blob).decode("utf-8")
 
 
 ARTICLE_COLUMNS = (

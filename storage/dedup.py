@@ -8,23 +8,15 @@ building them cost more than running them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, select
 
+from ingest.types import Candidate
 from storage.driver import IN_SLOTS, execute, execute_in_slots, fill, insert_rows, slots
 from storage.models import Article, ArticleUrl, NearDupBand
 
-
-@dataclass(frozen=True)
-class Candidate:
-    id: int
-    duplicate_of: int | None
-    fingerprint: bytes | None
-
-
 URL_SLOTS = 8  # an article's spellings of its URL: as seen, normalised, canonical, redirects
-KEY_SLOTS = 40  # an article's band keys (ingest.dedup: 32 bands of the text, 8 of the lead)
+KEY_SLOTS = 40  # an article's band keys (32 bands of the text, 8 of the lead)
 _BY_URL = (
     select(Article.id, Article.canonical_url)
     .join(ArticleUrl, ArticleUrl.article_id == Article.id)

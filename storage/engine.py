@@ -27,7 +27,7 @@ SQLITE_CACHE_KIB = 2 * 1024
 SQLITE_INTAKE_CACHE_KIB = 8 * 1024
 
 
-def normalise_url(url: str) -> str:
+def normalise_database_url(url: str) -> str:
     """Accept `postgres://` and `postgresql://` as short for the psycopg 3 driver."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
@@ -38,7 +38,7 @@ def normalise_url(url: str) -> str:
 def create_store_engine(
     url: str, sqlite_cache_kib: int = SQLITE_CACHE_KIB, **kwargs: Any
 ) -> Engine:
-    url = normalise_url(url)
+    url = normalise_database_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, sqlite_cache_kib, **kwargs)

@@ -8,7 +8,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Table, bindparam, func, update
 
-from storage.models import Entry, utcnow
+from ingest.types import utcnow
+from storage.models import Entry
 from storage.upsert import insert_for, upsert
 
 ENTRIES: Table = Entry.__table__  # type: ignore[assignment]

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Table, case, delete, exists, or_, select, update
 
-from ingest.schedule import FeedState
+from ingest.types import FeedCheck, FeedState, utcnow
 from storage.entries import EntryRecord, upsert_entries
 from storage.fetches import log_fetches
-from storage.models import Feed, utcnow
+from storage.models import Feed
 from storage.upsert import upsert
-
-if TYPE_CHECKING:
-    from ingest.feedcheck import FeedCheck
 
 FEEDS: Table = Feed.__table__  # type: ignore[assignment]
 

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import asdict
 
 from sqlalchemy import Connection, insert
 
-from storage.models import Fetch, utcnow
-
-
-@dataclass(frozen=True)
-class FetchRecord:
-    url: str
-    status: int | None
-    bytes: int
-    duration_ms: float
-    feed_id: int | None = None
-    error_kind: str | None = None
-    error: str | None = None
-    fetched_at: datetime | None = None
+from ingest.types import FetchRecord, utcnow
+from storage.models import Fetch
 
 
 def log_fetches(conn: Connection, records: list[FetchRecord]) -> None:

@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 import migrations
+from ingest.errors import StoreError
 
 # Engine-specific full-text search objects, created by the migrations and absent from the
 # models on purpose (see storage.search); autogenerate must not propose dropping them.
@@ -21,7 +22,7 @@ FTS_COLUMN = "search_vector"
 FTS_INDEX = "ix_articles_search_vector"
 
 
-class SchemaMismatch(RuntimeError):
+class SchemaMismatch(StoreError):
     """The store's schema revision is not the one this code was written for."""
 
 

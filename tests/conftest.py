@@ -21,8 +21,8 @@ from sqlalchemy import Engine, create_engine, text
 from storage.engine import create_store_engine
 from storage.schema import upgrade
 from tests import pgserver
-from tests.httpserver import TestServer
-from tests.site import Site, build_site
+from tests.helpers.httpserver import TestServer
+from tests.helpers.site import Site, build_site
 
 ENGINES = ["sqlite", "postgresql"]
 TEMPLATE_DB = "ingest_template"

@@ -6,16 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.blocks import LIST_ITEM, PARAGRAPH, Block
-from ingest.clean import (
-    BOILERPLATE,
-    DUPLICATE,
-    RELATED,
-    clean_blocks,
-    clean_text,
-    normalise,
-    text_blocks,
-)
+from ingest.extract.clean import clean_blocks, clean_text, text_blocks
+from ingest.text import normalise
+from ingest.types import Block, BlockKind, RemovalReason
 
 GOLDEN = Path(__file__).parent / "golden" / "clean"
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_746eb28fecbf4f06.txt"
@@ -44,8 +37,8 @@ def test_the_seed_cleans_to_its_23_paragraphs_once_in_order() -> None:
     for line in spam:
         assert line not in cleaned.text
     reasons = [r.reason for r in cleaned.removed]
-    assert reasons.count(DUPLICATE) == label - 23
-    assert reasons.count(RELATED) == len(spam)
+    assert reasons.count(RemovalReason.DUPLICATE) == label - 23
+    assert reasons.count(RemovalReason.RELATED) == len(spam)
 
 
 def test_every_removal_is_recorded_with_its_reason() -> None:
@@ -53,10 +46,13 @@ def test_every_removal_is_recorded_with_its_reason() -> None:
         (GOLDEN / "inline-read-more-and-boilerplate.input.txt").read_text(encoding="utf-8")
     )
     assert [(r.reason, r.text) for r in cleaned.removed] == [
-        (RELATED, "READ MORE: Five things to know about the housing market this autumn"),
-        (BOILERPLATE, "Share this article on Facebook"),
-        (BOILERPLATE, "We use cookies to improve your experience on our site."),
-        (BOILERPLATE, "Advertisement"),
+        (
+            RemovalReason.RELATED,
+            "READ MORE: Five things to know about the housing market this autumn",
+        ),
+        (RemovalReason.BOILERPLATE, "Share this article on Facebook"),
+        (RemovalReason.BOILERPLATE, "We use cookies to improve your experience on our site."),
+        (RemovalReason.BOILERPLATE, "Advertisement"),
     ]
 
 
@@ -81,7 +77,7 @@ def test_link_dense_blocks_are_related_links() -> None:
         Block("A full paragraph of the article that says something useful."),
         Block("Another story headline", link_density=1.0),
     ]
-    assert [r.reason for r in clean_blocks(blocks).removed] == [RELATED]
+    assert [r.reason for r in clean_blocks(blocks).removed] == [RemovalReason.RELATED]
 
 
 def test_label_at_the_very_end_goes() -> None:
@@ -89,7 +85,7 @@ def test_label_at_the_very_end_goes() -> None:
         Block("The article itself, written as sentences, ends here."),
         Block("Related stories"),
     ]
-    assert [r.reason for r in clean_blocks(blocks).removed] == [RELATED]
+    assert [r.reason for r in clean_blocks(blocks).removed] == [RemovalReason.RELATED]
 
 
 def test_a_label_followed_by_prose_stays() -> None:
@@ -101,7 +97,7 @@ def test_text_blocks_joins_hard_wrapped_paragraphs_and_reads_bullets() -> None:
     text = "First line of a paragraph that wraps\nonto a second line.\n\n- one\n* two\nNew one."
     assert text_blocks(text) == [
         Block("First line of a paragraph that wraps onto a second line."),
-        Block("one", LIST_ITEM),
-        Block("two", LIST_ITEM),
-        Block("New one.", PARAGRAPH),
+        Block("one", BlockKind.LIST_ITEM),
+        Block("two", BlockKind.LIST_ITEM),
+        Block("New one.", BlockKind.PARAGRAPH),
     ]

@@ -16,8 +16,8 @@ from ingest.cli import main
 from storage.articles import store_article
 from storage.engine import create_store_engine
 from storage.schema import head_revision
-from tests.httpserver import TestServer, respond
-from tests.test_store_writes import article
+from tests.helpers.httpserver import TestServer, respond
+from tests.helpers.records import article
 
 HEAD = head_revision()
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.config import ConfigError, Settings, load_settings
+from ingest.config import Settings, load_settings
+from ingest.errors import ConfigError
 
 
 def test_defaults() -> None:

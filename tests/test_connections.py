@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 import httpcore
 import pytest
 
-from ingest.connections import KeepAlivePool
-from ingest.sockets import AsyncioBackend
+from ingest.http.connections import KeepAlivePool
+from ingest.http.sockets import AsyncioBackend
 
 BODY = b"x" * 100_000  # more than one read: a response can be closed half read
 

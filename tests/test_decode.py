@@ -8,7 +8,7 @@ import zlib
 import brotli
 import pytest
 
-from ingest.decode import BodyTooLargeError, BoundedDecoder, ContentDecodeError
+from ingest.http.decode import BodyTooLargeError, BoundedDecoder, ContentDecodeError
 
 TEXT = b"<rss>" + b"hello world " * 5000 + b"</rss>"
 

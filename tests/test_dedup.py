@@ -13,10 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import IntegrityError
 
-from ingest.blocks import Block
-from ingest.dedup import (
+from ingest.dedup.decide import Action, Decision, decide, outcome
+from ingest.dedup.fingerprint import (
     _PRIME,
     MIN_NEAR_WORDS,
     _mod_prime,
@@ -27,24 +26,17 @@ from ingest.dedup import (
     fingerprint,
     is_near_duplicate,
 )
-from ingest.extract import Article
-from ingest.intake import (
-    NEAR_DUPLICATE,
-    NEW,
-    SAME_TEXT,
-    UNCHANGED,
-    UPDATED,
-    Intake,
-    prepare,
-    take_in,
-    take_in_all,
-)
-from ingest.site_boilerplate import SITE_BOILERPLATE
+from ingest.dedup.prepare import prepare
+from ingest.dedup.site_boilerplate import SITE_BOILERPLATE
+from ingest.errors import StoreConflict
+from ingest.extract.article import Article
+from ingest.types import Block, Candidate, Intake, Outcome, Removed
 from ingest.urls import canonical_url
-from storage.articles import RemovedText
+from ingest.worker.writer import take_in, take_in_all
+from storage.intake import IntakeTransaction
 from storage.models import Article as ArticleRow
 from storage.models import ArticleUrl, RemovedBlock
-from tests.test_store_writes import run_together
+from tests.helpers.records import run_together
 
 TRUTH = Path(__file__).resolve().parents[2] / "shared" / "bench" / "aeb" / "ground-truth.json"
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -169,7 +161,7 @@ def test_short_texts_are_matched_only_exactly() -> None:
 
 
 def test_fingerprints_survive_the_store_round_trip() -> None:
-    from ingest.dedup import Fingerprint
+    from ingest.dedup.fingerprint import Fingerprint
 
     original = fp(TEXTS[0])
     again = Fingerprint.from_bytes(original.to_bytes())
@@ -193,12 +185,80 @@ def test_the_modulo_without_division_is_the_modulo() -> None:
     assert (_mod_prime(values.copy()) == values % _PRIME).all()
 
 
+# Where an article goes (`decide`), as a table: what the store holds -> the decision.
+
+_ORIGINAL = TEXTS[30]
+_CANDIDATES = {
+    "none": [],
+    "a near copy": [Candidate(7, None, fp(edited(_ORIGINAL, 0.02)).to_bytes())],
+    "a copy of 3": [Candidate(7, 3, fp(edited(_ORIGINAL, 0.02)).to_bytes())],
+    "another story": [Candidate(8, None, fp(TEXTS[31]).to_bytes())],
+    "another, then a copy": [
+        Candidate(8, None, fp(TEXTS[31]).to_bytes()),
+        Candidate(7, None, fp(edited(_ORIGINAL, 0.02)).to_bytes()),
+    ],
+    "no fingerprint": [Candidate(9, None, None)],
+}
+
+
+@pytest.mark.parametrize(
+    ("by_url", "by_hash", "candidates", "expected"),
+    [
+        # Same URL (any spelling): update in place, keep its canonical, never a copy.
+        (
+            (5, "https://a.example/s"),
+            None,
+            "none",
+            Decision(Action.STORE, 5, "https://a.example/s"),
+        ),
+        (
+            (5, "https://a.example/s"),
+            6,
+            "a near copy",
+            Decision(Action.STORE, 5, "https://a.example/s"),
+        ),
+        # Same text under another URL: the URLs join that article.
+        (None, 6, "none", Decision(Action.ADD_URLS, 6)),
+        (None, 6, "a near copy", Decision(Action.ADD_URLS, 6)),
+        # Near copy: new, pointing at its cluster's earliest article.
+        (None, None, "a near copy", Decision(Action.STORE, duplicate_of=7)),
+        (None, None, "a copy of 3", Decision(Action.STORE, duplicate_of=3)),
+        (None, None, "another, then a copy", Decision(Action.STORE, duplicate_of=7)),
+        # Nothing matching: new.
+        (None, None, "none", Decision(Action.STORE)),
+        (None, None, "another story", Decision(Action.STORE)),
+        (None, None, "no fingerprint", Decision(Action.STORE)),
+    ],
+)
+def test_decide(
+    by_url: tuple[int, str] | None, by_hash: int | None, candidates: str, expected: Decision
+) -> None:
+    prepared = prepare("https://b.example/x", article(_ORIGINAL), T0)
+    assert decide(prepared, by_url, by_hash, _CANDIDATES[candidates]) == expected
+
+
+@pytest.mark.parametrize(
+    ("decision", "created", "changed", "expected"),
+    [
+        (Decision(Action.ADD_URLS, 6), False, False, Outcome.SAME_TEXT),
+        (Decision(Action.STORE), True, False, Outcome.NEW),
+        (Decision(Action.STORE, duplicate_of=7), True, False, Outcome.NEAR_DUPLICATE),
+        (Decision(Action.STORE, 5, "https://a.example/s"), False, True, Outcome.UPDATED),
+        (Decision(Action.STORE, 5, "https://a.example/s"), False, False, Outcome.UNCHANGED),
+    ],
+)
+def test_the_outcome_of_a_decision(
+    decision: Decision, created: bool, changed: bool, expected: Outcome
+) -> None:
+    assert outcome(decision, created, changed) == expected
+
+
 # The store after intake.
 
 
 def take(engine: Engine, url: str, text: str, at: datetime = T0, **kw: object):  # type: ignore[no-untyped-def]
     with engine.begin() as conn:
-        return take_in(conn, url, article(text, **kw), at, site_min_articles=3)  # type: ignore[arg-type]
+        return take_in(IntakeTransaction(conn), url, article(text, **kw), at, site_min_articles=3)  # type: ignore[arg-type]
 
 
 def count(engine: Engine, model: type) -> int:
@@ -209,7 +269,11 @@ def count(engine: Engine, model: type) -> int:
 def test_tracking_variants_and_declared_canonical_are_one_article(engine: Engine) -> None:
     first = take(engine, "https://news.example/s?utm_source=a", TEXTS[0])
     again = take(engine, "https://news.example/s?fbclid=b", TEXTS[0], T0 + timedelta(1))
-    assert (first.outcome, again.outcome, again.article_id) == (NEW, UNCHANGED, first.article_id)
+    assert (first.outcome, again.outcome, again.article_id) == (
+        Outcome.NEW,
+        Outcome.UNCHANGED,
+        first.article_id,
+    )
     via_canonical = take(
         engine, "https://news.example/amp/s", TEXTS[0], canonical="https://news.example/s"
     )
@@ -220,7 +284,7 @@ def test_tracking_variants_and_declared_canonical_are_one_article(engine: Engine
 def test_an_exact_copy_under_another_url_is_one_article_with_both_urls(engine: Engine) -> None:
     first = take(engine, "https://a.example/story", TEXTS[1])
     copy = take(engine, "https://b.example/reprint", "  " + TEXTS[1].upper() + " ")
-    assert (copy.outcome, copy.article_id) == (SAME_TEXT, first.article_id)
+    assert (copy.outcome, copy.article_id) == (Outcome.SAME_TEXT, first.article_id)
     assert count(engine, ArticleRow) == 1
     with engine.connect() as conn:
         urls = set(conn.execute(select(ArticleUrl.url)).scalars())
@@ -231,10 +295,10 @@ def test_near_copies_point_at_the_earliest_of_their_cluster(engine: Engine) -> N
     first = take(engine, "https://a.example/1", TEXTS[2])
     second = take(engine, "https://b.example/2", edited(TEXTS[2], 0.02, 1), T0 + timedelta(1))
     third = take(engine, "https://c.example/3", edited(TEXTS[2], 0.02, 2), T0 + timedelta(2))
-    assert (second.outcome, second.duplicate_of) == (NEAR_DUPLICATE, first.article_id)
-    assert (third.outcome, third.duplicate_of) == (NEAR_DUPLICATE, first.article_id)
+    assert (second.outcome, second.duplicate_of) == (Outcome.NEAR_DUPLICATE, first.article_id)
+    assert (third.outcome, third.duplicate_of) == (Outcome.NEAR_DUPLICATE, first.article_id)
     other = take(engine, "https://d.example/4", TEXTS[3])
-    assert (other.outcome, other.duplicate_of) == (NEW, None)
+    assert (other.outcome, other.duplicate_of) == (Outcome.NEW, None)
     with engine.connect() as conn:
         rows = dict(conn.execute(select(ArticleRow.id, ArticleRow.duplicate_of)).all())
     assert rows == {
@@ -257,7 +321,7 @@ def test_an_article_updated_in_place_is_not_a_duplicate_of_itself(engine: Engine
     later = T0 + timedelta(hours=3)
     update = take(engine, "https://a.example/live?utm_campaign=x", edited(TEXTS[5], 0.05), later)
     assert (update.outcome, update.article_id, update.duplicate_of) == (
-        UPDATED,
+        Outcome.UPDATED,
         first.article_id,
         None,
     )
@@ -329,11 +393,13 @@ def test_an_article_that_fails_to_store_leaves_no_trace_and_the_others_go_in(
     broken = prepare("https://a.example/7", article(TEXTS[7]), T0)
     # A removed block without a reason breaks a NOT NULL constraint after the article row
     # went in: that row must be undone with the rest of the page's writes.
-    bad_record = replace(broken.record, removed=(RemovedText(None, "x"),))  # type: ignore[arg-type]
+    bad_record = replace(broken.record, removed=(Removed(None, "x"),))  # type: ignore[arg-type]
     with engine.begin() as conn:
-        outcomes = take_in_all(conn, [good[0], replace(broken, record=bad_record), good[1]])
-    assert isinstance(outcomes[1], IntegrityError)
-    assert [o.outcome for o in (outcomes[0], outcomes[2])] == [NEW, NEW]  # type: ignore[union-attr]
+        outcomes = take_in_all(
+            IntakeTransaction(conn), [good[0], replace(broken, record=bad_record), good[1]]
+        )
+    assert isinstance(outcomes[1], StoreConflict)
+    assert [o.outcome for o in (outcomes[0], outcomes[2])] == [Outcome.NEW, Outcome.NEW]  # type: ignore[union-attr]
     with engine.connect() as conn:
         urls = set(conn.execute(select(ArticleUrl.url)).scalars())
         stored = set(conn.execute(select(ArticleRow.canonical_url)).scalars())
@@ -354,16 +420,16 @@ def test_an_original_and_its_copy_stored_at_the_same_moment_are_linked(engine: E
     def store_copy() -> None:
         first_in.wait(10)
         with engine.begin() as conn:
-            outcomes["copy"] = take_in_all(conn, [copy])[0]
+            outcomes["copy"] = take_in_all(IntakeTransaction(conn), [copy])[0]
 
     other = threading.Thread(target=store_copy)
     other.start()
     with engine.begin() as conn:
-        outcomes["original"] = take_in_all(conn, [original])[0]
+        outcomes["original"] = take_in_all(IntakeTransaction(conn), [original])[0]
         first_in.set()
         other.join(1)  # the copy's transaction is held up until this one commits
         assert other.is_alive()
     other.join(30)
     kept, copied = outcomes["original"], outcomes["copy"]
     assert isinstance(kept, Intake) and isinstance(copied, Intake)
-    assert (copied.outcome, copied.duplicate_of) == (NEAR_DUPLICATE, kept.article_id)
+    assert (copied.outcome, copied.duplicate_of) == (Outcome.NEAR_DUPLICATE, kept.article_id)

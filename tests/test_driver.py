@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from ingest.dedup import band_keys, content_words, fingerprint
+from ingest.dedup.fingerprint import band_keys, content_words, fingerprint
 from storage.articles import store_article
 from storage.dedup import (
     KEY_SLOTS,
@@ -16,7 +16,7 @@ from storage.dedup import (
     replace_bands,
 )
 from storage.driver import fill
-from tests.test_store_writes import article
+from tests.helpers.records import article
 
 
 def test_fill_pads_with_the_last_value_and_refuses_what_does_not_fit() -> None:

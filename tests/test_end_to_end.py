@@ -17,35 +17,17 @@ from sqlalchemy import Engine, func, select, text
 from ingest.cli import main
 from storage.engine import create_store_engine
 from storage.models import Article, Entry, Feed, Fetch, RemovedBlock
-from tests.httpserver import TestServer
-from tests.site import AEB, Site
+from tests.helpers.site import AEB, Site
+from tests.helpers.workers import page_hits, settings_env
+
+pytestmark = pytest.mark.slow
 
 pytestmark = pytest.mark.skipif(not AEB.exists(), reason=f"benchmark data not found at {AEB}")
-
-
-def settings_env(database_url: str) -> dict[str, str]:
-    return {
-        "INGEST_DATABASE_URL": database_url,
-        "INGEST_ALLOW_PRIVATE_NETWORKS": "true",
-        "INGEST_REQUEST_TIMEOUT": "2",
-        "INGEST_MIN_POLL_INTERVAL": "1",
-        "INGEST_DEFAULT_POLL_INTERVAL": "1",
-        "INGEST_MAX_POLL_INTERVAL": "2",
-        "INGEST_TICK_INTERVAL": "1",
-        "INGEST_MAX_CONNECTIONS_PER_HOST": "8",
-    }
 
 
 def ingest(env: dict[str, str], *args: str) -> Any:
     result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
     return result
-
-
-def page_hits(server: TestServer) -> Counter[str]:
-    hits: Counter[str] = Counter()
-    for path, n in server.hits.items():
-        hits[path.split("?", 1)[0]] += n
-    return hits
 
 
 def articles(engine: Engine) -> dict[str, Any]:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.clean import DUPLICATE, RELATED
-from ingest.extract import Article, extract_article
+from ingest.extract.article import Article, extract_article
+from ingest.types import RemovalReason
 
 GOLDEN = Path(__file__).parent / "golden" / "extract"
 URL = "https://news.example/2026/11/story"
@@ -29,13 +29,13 @@ def test_a_body_captured_twice_in_different_containers_keeps_one_copy() -> None:
     assert article.text.count("The harbour tunnel opened") == 1
     assert "You may also like" not in article.text
     assert "bakery" not in article.text
-    assert [r.reason for r in article.removed].count(DUPLICATE) == 4
+    assert [r.reason for r in article.removed].count(RemovalReason.DUPLICATE) == 4
 
 
 def test_related_headlines_without_a_telling_class_are_removed() -> None:
     article = golden("related-without-class")
     assert "cycle lanes" not in article.text
-    assert {r.reason for r in article.removed} == {RELATED}
+    assert {r.reason for r in article.removed} == {RemovalReason.RELATED}
 
 
 def test_metadata_from_the_page_declarations() -> None:

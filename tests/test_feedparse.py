@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.feedparse import FeedParseError, NotAFeedError, entry_guid, parse_feed
-from tests.feeds import ITEMS, rss
+from ingest.errors import FeedParseError
+from ingest.feeds.parse import NotAFeedError, entry_guid, parse_feed
+from tests.helpers.feeds import ITEMS, rss
 
 URL = "https://site.example/feed"
 

@@ -22,23 +22,23 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from ingest.config import Settings
-from ingest.feedcheck import FeedCheck, check_feed
-from ingest.fetch import (
+from ingest.feeds.check import FeedCheck, check_feed
+from ingest.feeds.schedule import Policy
+from ingest.http.fetch import (
     BlockedFetchError,
     Fetcher,
     RedirectFetchError,
     RobotsFetchError,
     TooLargeFetchError,
 )
-from ingest.pages import PageFetcher
-from ingest.schedule import Policy
-from ingest.sockets import AsyncioBackend
+from ingest.http.pages import PageFetcher
+from ingest.http.sockets import AsyncioBackend
 from storage.engine import create_store_engine
 from storage.feeds import add_feeds, load_feed_state, save_feed_check
 from storage.models import Entry, Feed, Fetch
 from storage.schema import upgrade
-from tests.feeds import ITEMS, rss
-from tests.httpserver import TestServer, drip, redirect, respond, send, silent_listener
+from tests.helpers.feeds import ITEMS, rss
+from tests.helpers.httpserver import TestServer, drip, redirect, respond, send, silent_listener
 
 T = TypeVar("T")
 CAP = 1024 * 1024

@@ -9,18 +9,20 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ingest.metrics import WorkerState
-from tests.site import Site
-from tests.test_end_to_end import settings_env
-from tests.test_worker import (
+from ingest.worker.metrics import WorkerState
+from tests.helpers.site import Site
+from tests.helpers.workers import (
     counts,
     finish,
     needs_aeb,
+    settings_env,
     start_worker,
     subscribe,
     upgrade_store,
     wait_for,
 )
+
+pytestmark = pytest.mark.slow
 
 
 def test_health_follows_the_ticks() -> None:

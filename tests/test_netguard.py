@@ -10,7 +10,7 @@ import asyncio
 import httpcore
 import pytest
 
-from ingest.netguard import BlockedAddressError, GuardedBackend, why_blocked
+from ingest.http.netguard import BlockedAddressError, GuardedBackend, why_blocked
 
 
 @pytest.mark.parametrize(

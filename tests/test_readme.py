@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy import Engine, select, text
 
 from ingest.config import Settings
-from storage.articles import RemovedText, store_article
+from ingest.types import Removed
+from storage.articles import store_article
 from storage.entries import EntryRecord, upsert_entries
 from storage.feeds import add_feeds
 from storage.models import Feed
-from tests.test_store_writes import T0, article
+from tests.helpers.records import T0, article
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
 
@@ -49,7 +50,7 @@ def filled(engine: Engine) -> Engine:
                 title="Pipeline deal",
                 published_at=T0,
                 urls=("https://a.example/pipeline?utm_source=rss",),
-                removed=(RemovedText("duplicate", "Repeated."), RemovedText("related-links", "X")),
+                removed=(Removed("duplicate", "Repeated."), Removed("related-links", "X")),
             ),
         )
         second = store_article(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ingest.schedule import (
+from ingest.feeds.schedule import (
     CheckOutcome,
     FeedState,
     Policy,

@@ -7,7 +7,7 @@ from sqlalchemy import Engine, delete, update
 from storage.articles import store_article
 from storage.models import Article
 from storage.search import fts5_query, search_articles
-from tests.test_store_writes import article
+from tests.helpers.records import article
 
 
 def titles(engine: Engine, words: str) -> list[str | None]:

@@ -15,8 +15,8 @@ import httpcore
 import pytest
 
 from ingest.config import Settings
-from ingest.fetch import Fetcher, NetworkFetchError
-from ingest.sockets import AsyncioBackend
+from ingest.http.fetch import Fetcher, NetworkFetchError
+from ingest.http.sockets import AsyncioBackend
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello"

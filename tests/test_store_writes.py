@@ -2,67 +2,26 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import zlib
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, Engine, func, insert, select, text
 
-from storage.articles import (
-    ArticleRecord,
-    RemovedText,
-    compress_html,
-    decompress_html,
-    store_article,
-)
+from ingest.types import Removed, compress_html, decompress_html
+from storage.articles import store_article
 from storage.engine import create_store_engine
 from storage.entries import EntryRecord, upsert_entries
 from storage.feeds import add_feeds, list_feeds
 from storage.models import Article, ArticleUrl, Entry, Feed, RemovedBlock
 from storage.upsert import dedupe_rows
-
-T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+from tests.helpers.records import T0, article, run_together
 
 
 def count(conn: Connection, model: type) -> int:
     return int(conn.execute(select(func.count()).select_from(model)).scalar_one())
-
-
-def article(url: str = "https://example.com/a", at: datetime = T0, **kw: object) -> ArticleRecord:
-    values: dict[str, object] = {
-        "canonical_url": url,
-        "host": "example.com",
-        "seen_at": at,
-        "title": "A title",
-        "text": "Some body text.",
-        "content_hash": "h:" + url,
-    }
-    values.update(kw)
-    return ArticleRecord(**values)  # type: ignore[arg-type]
-
-
-def run_together(workers: int, job: Callable[[int], None]) -> list[BaseException]:
-    """Run `job` in `workers` threads released at the same instant; return their errors."""
-    barrier = threading.Barrier(workers)
-    errors: list[BaseException] = []
-
-    def target(i: int) -> None:
-        try:
-            barrier.wait()
-            job(i)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
-            errors.append(exc)
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return errors
 
 
 def test_dedupe_rows_keeps_the_last_row_per_key_in_first_seen_order() -> None:
@@ -125,7 +84,7 @@ def test_entries_are_unique_per_feed_and_keep_first_seen(engine: Engine) -> None
 def test_storing_an_article_again_updates_it_in_place(engine: Engine) -> None:
     later = T0 + timedelta(hours=1)
     with engine.begin() as conn:
-        first = store_article(conn, article(removed=(RemovedText("duplicate", "x"),)))
+        first = store_article(conn, article(removed=(Removed("duplicate", "x"),)))
         same = store_article(conn, article(at=later, urls=("https://example.com/a?utm_source=x",)))
         changed = store_article(
             conn, article(at=later + timedelta(hours=1), text="New body.", content_hash="h2")

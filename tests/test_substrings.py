@@ -1,4 +1,4 @@
-from ingest.substrings import containing_any
+from ingest.text import containing_any
 
 
 def test_each_text_holding_a_needle_is_found_once() -> None:

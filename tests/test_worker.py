@@ -9,92 +9,40 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
-from ingest import page_workers
-from ingest.blocks import Removed
-from ingest.extract import Article, extract_article
-from ingest.feedparse import FeedParseError, ParsedFeed, parse_feed
-from ingest.page_workers import Page, PageError, PageWorkers, StoreOptions
+from ingest.errors import FeedParseError, IngestError, StoreError
+from ingest.extract.article import Article, extract_article
+from ingest.feeds.parse import ParsedFeed, parse_feed
+from ingest.types import Removed
+from ingest.worker import page_workers, writer
+from ingest.worker.page_workers import Page, PageWorkers, StoreOptions
 from storage.engine import create_store_engine
-from storage.feeds import add_feeds
 from storage.models import Article as ArticleRow
-from storage.models import Entry, Feed
+from storage.models import Feed
 from storage.schema import upgrade
-from tests.feeds import rss
-from tests.httpserver import TestServer, respond, send
-from tests.site import AEB, Site
-from tests.test_end_to_end import page_hits, settings_env
+from tests.helpers.feeds import rss
+from tests.helpers.httpserver import TestServer, respond, send
+from tests.helpers.site import Site
+from tests.helpers.workers import (
+    counts,
+    finish,
+    needs_aeb,
+    page_hits,
+    settings_env,
+    start_worker,
+    subscribe,
+    upgrade_store,
+    wait_for,
+)
 
-needs_aeb = pytest.mark.skipif(not AEB.exists(), reason=f"benchmark data not found at {AEB}")
-
-
-def start_worker(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "ingest", "run", "--quiet", *args],
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own process group: kill -9 reaches its helpers too
-    )
-
-
-def finish(worker: subprocess.Popen[str], timeout: float) -> tuple[int, str]:
-    """Wait for the worker's exit; its exit code and what it wrote to stderr."""
-    _, stderr = worker.communicate(timeout=timeout)
-    return worker.returncode, stderr
-
-
-def upgrade_store(env: dict[str, str]) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "ingest", "db", "upgrade"],
-        env={**os.environ, **env},
-        check=True,
-        capture_output=True,
-    )
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.1)
-
-
-def counts(database_url: str) -> dict[str, int]:
-    engine = create_store_engine(database_url)
-    with engine.connect() as conn:
-        result = {
-            "articles": conn.execute(select(func.count()).select_from(ArticleRow)).scalar_one(),
-            "distinct urls": conn.execute(
-                select(func.count(func.distinct(ArticleRow.canonical_url)))
-            ).scalar_one(),
-            "entries": conn.execute(select(func.count()).select_from(Entry)).scalar_one(),
-            "linked": conn.execute(
-                select(func.count()).select_from(Entry).where(Entry.article_id.is_not(None))
-            ).scalar_one(),
-            "leased": conn.execute(
-                select(func.count()).select_from(Feed).where(Feed.lease_owner.is_not(None))
-            ).scalar_one(),
-        }
-    engine.dispose()
-    return result
-
-
-def subscribe(database_url: str, urls: list[str]) -> None:
-    engine = create_store_engine(database_url)
-    with engine.begin() as conn:
-        add_feeds(conn, urls)
-    engine.dispose()
+pytestmark = pytest.mark.slow
 
 
 def test_a_second_daemon_on_one_sqlite_file_is_refused(tmp_path: Path) -> None:
@@ -291,7 +239,7 @@ def test_a_tick_claims_the_next_feed_while_the_others_are_still_draining(
 
 
 def _rss(items: list[tuple[str, str, str]]) -> bytes:
-    from tests.feeds import rss
+    from tests.helpers.feeds import rss
 
     return rss(items)
 
@@ -331,7 +279,7 @@ def outcomes(database_url: str, pages: list[bytes], together: bool) -> list[str]
     async def one(pool: PageWorkers, n: int, content: bytes) -> str:
         try:
             intake = await pool.process(Page(content, f"https://x.example/{n}"))
-        except PageError as exc:
+        except IngestError as exc:
             return str(exc)
         text = stored_text(database_url, intake.article_id)
         return f"ok {n}" if f"number {n}," in text else f"wrong {n}"
@@ -447,14 +395,15 @@ def test_an_article_the_store_refuses_fails_alone_in_its_batch(tmp_path: Path) -
     url = f"sqlite:///{tmp_path}/store.db"
     upgrade(create_store_engine(url))
     pages = [ordinary_page(0), b"unstorable", *(ordinary_page(n) for n in range(2, 10))]
-    page_workers._open_store(StoreOptions(url))  # as in a worker process
+    writer.open_store(url, site_min_articles=5)  # as in the writer process
     batch = [Page(p, f"https://x.example/{n}") for n, p in enumerate(pages)]
-    results = page_workers._store_pages(batch, page_workers._extract_pages(crash_or_extract, batch))
-    assert isinstance(results[1], str) and results[1].startswith("IntegrityError")
-    assert "NOT NULL" in results[1]
+    prepared = page_workers.extract_pages(crash_or_extract, batch)
+    results = writer.store_pages([page.stored() for page in batch], prepared)
+    assert isinstance(results[1], StoreError) and str(results[1]).startswith("IntegrityError")
+    assert "NOT NULL" in str(results[1])
     for n, result in enumerate(results):
         if n != 1:
-            assert not isinstance(result, str)
+            assert not isinstance(result, StoreError)
             assert f"number {n}," in stored_text(url, result.article_id)
 
 

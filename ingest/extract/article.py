@@ -1,11 +1,11 @@
 """Article extraction: a page's HTML in, its metadata and clean main text out.
 
-    from ingest.extract import extract_article
+    from ingest.extract.article import extract_article
     article = extract_article(html_bytes_or_text, url="https://example.com/story")
     article.title, article.published, article.text, article.removed
 
-Decoding (`ingest.charset`) -> parsing (Lexbor) -> metadata (`ingest.metadata`) -> main
-content blocks (`ingest.content`) -> cleaning (`ingest.clean`) -> sanitised HTML.
+Decoding (`ingest.http.charset`) -> parsing (Lexbor) -> metadata (`ingest.extract.metadata`) -> main
+content blocks (`ingest.extract.content`) -> cleaning (`ingest.extract.clean`) -> sanitised HTML.
 Broken HTML never raises: the worst page gives an empty text.
 """
 
@@ -18,13 +18,14 @@ from html import escape
 
 from selectolax.lexbor import LexborHTMLParser
 
-from ingest.blocks import HEADING, LIST_ITEM, Block, Removed
-from ingest.charset import decode_html, html_for_parser
-from ingest.clean import DUPLICATE, clean_blocks, normalise
-from ingest.content import extract_blocks, paragraph_blocks
-from ingest.language import guess_language
-from ingest.metadata import extract_metadata
-from ingest.sanitize import sanitise_html
+from ingest.extract.clean import clean_blocks
+from ingest.extract.content import extract_blocks, paragraph_blocks
+from ingest.extract.language import guess_language
+from ingest.extract.metadata import extract_metadata
+from ingest.extract.sanitize import sanitise_html
+from ingest.http.charset import decode_html, html_for_parser
+from ingest.text import normalise
+from ingest.types import Block, BlockKind, RemovalReason, Removed
 
 __all__ = ["Article", "decode_html", "extract_article"]
 
@@ -90,8 +91,8 @@ def _without_title(
         return blocks, ()
     key = normalise(title)
     for i, block in enumerate(blocks[:5]):
-        if block.kind == HEADING and normalise(block.text) == key:
-            return blocks[:i] + blocks[i + 1 :], (Removed(DUPLICATE, block.text),)
+        if block.kind == BlockKind.HEADING and normalise(block.text) == key:
+            return blocks[:i] + blocks[i + 1 :], (Removed(RemovalReason.DUPLICATE, block.text),)
     return blocks, ()
 
 
@@ -99,11 +100,11 @@ def render_html(blocks: tuple[Block, ...] | list[Block]) -> str:
     parts: list[str] = []
     in_list = False
     for block in blocks:
-        if block.kind == LIST_ITEM and not in_list:
+        if block.kind == BlockKind.LIST_ITEM and not in_list:
             parts.append("<ul>")
-        elif block.kind != LIST_ITEM and in_list:
+        elif block.kind != BlockKind.LIST_ITEM and in_list:
             parts.append("</ul>")
-        in_list = block.kind == LIST_ITEM
+        in_list = block.kind == BlockKind.LIST_ITEM
         parts.append(block.html or f"<p>{escape(block.text)}</p>")
     if in_list:
         parts.append("</ul>")

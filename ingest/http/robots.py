@@ -11,7 +11,8 @@ import time
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
-from ingest.fetch import BlockedFetchError, Fetcher, FetchError
+from ingest.errors import FetchError
+from ingest.http.fetch import BlockedFetchError, Fetcher
 
 MAX_ROBOTS_BYTES = 500 * 1024
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ingest.fetch import Fetcher, FetchResponse, RobotsFetchError
-from ingest.robots import RobotsCache
+from ingest.http.fetch import Fetcher, FetchResponse, RobotsFetchError
+from ingest.http.robots import RobotsCache
 
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 

@@ -14,60 +14,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import logging
-import os
 import signal
-import socket
 from datetime import datetime
-from functools import partial
-from pathlib import Path
-from typing import IO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import Connection, Engine
 
 from ingest.config import Settings
-from ingest.metrics import MetricsServer, WorkerState
-from ingest.page_workers import PageWorkers
-from ingest.pipeline import Pipeline, worker_name
-from storage.feeds import claim_due_feeds, release_leases
-from storage.models import utcnow
+from ingest.types import utcnow
+from ingest.worker.metrics import MetricsServer, WorkerState
+from ingest.worker.page_workers import PageWorkers
+from ingest.worker.pipeline import Pipeline, worker_name
+from storage.store import Store
 
 log = logging.getLogger("ingest")
 
 
-class DaemonAlreadyRunningError(RuntimeError):
-    pass
-
-
-def sqlite_daemon_lock(engine: Engine) -> IO[str] | None:
-    """Hold an exclusive lock beside an SQLite store for the daemon's lifetime."""
-    if engine.dialect.name != "sqlite" or not engine.url.database:
-        return None
-    path = Path(engine.url.database).expanduser().resolve()
-    handle = open(f"{path}.daemon.lock", "a+", encoding="utf-8")  # noqa: SIM115 - held open
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "another process"
-        handle.close()
-        raise DaemonAlreadyRunningError(
-            f"another `ingest run` ({holder}) is already working on {path}: one daemon per "
-            "SQLite file (use PostgreSQL to run several workers)"
-        ) from None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
-    handle.flush()
-    return handle
-
-
 class Daemon:
-    def __init__(self, settings: Settings, engine: Engine) -> None:
+    def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
-        self.engine = engine
+        self.store = store
         self.owner = worker_name()
         self.stopping = asyncio.Event()
         self.state = WorkerState(counts=dict, tick_interval=settings.tick_interval)
@@ -99,7 +65,9 @@ class Daemon:
             while True:
                 room = self.settings.claim_batch - len(running)
                 if more and room > 0 and not self.stopping.is_set():
-                    claimed = await pipeline.write(partial(self._claim, limit=room, due_by=due_by))
+                    claimed = await self.store.due_feeds(
+                        self.owner, self.settings.lease_seconds, room, due_by
+                    )
                     more = len(claimed) == room
                     running.update(asyncio.ensure_future(self._one(pipeline, f)) for f in claimed)
                 if not running:
@@ -112,27 +80,21 @@ class Daemon:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
 
-    def _claim(self, conn: Connection, limit: int, due_by: datetime) -> list[int]:
-        now = utcnow()
-        return claim_due_feeds(
-            conn, self.owner, now, self.settings.lease_seconds, limit, due_by=due_by
-        )
-
     async def _one(self, pipeline: Pipeline, feed_id: int) -> None:
         try:
             await pipeline.process_feed(feed_id)
         finally:
-            await pipeline.write(lambda conn: release_leases(conn, self.owner, [feed_id]))
+            await self.store.release_leases(self.owner, [feed_id])
         self.state.feed_done()
 
     async def run(self, max_ticks: int | None = None) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
-        workers = PageWorkers.for_settings(self.engine, self.settings)
+        workers = PageWorkers.for_settings(self.store, self.settings)
         metrics = None
         try:
-            async with Pipeline(self.settings, self.engine, workers, self.owner) as pipeline:
+            async with Pipeline(self.settings, self.store, workers, self.owner) as pipeline:
                 self.state.counts = lambda: pipeline.stats.counts
                 if self.settings.metrics_port:
                     metrics = MetricsServer(
@@ -162,8 +124,7 @@ class Daemon:
                 self.state.stopping = True
                 await self._finish_in_flight()
         finally:
-            with self.engine.begin() as conn:
-                release_leases(conn, self.owner)
+            await self.store.release_leases(self.owner)
             workers.close()
             if metrics is not None:
                 metrics.close()

@@ -20,33 +20,12 @@ list of facts) stay.
 
 from __future__ import annotations
 
-import html
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingest.blocks import HEADING, LIST_ITEM, PARAGRAPH, TABLE, Block, Removed, join_blocks
-from ingest.substrings import containing_any
-
-DUPLICATE, RELATED, BOILERPLATE = "duplicate", "related-links", "boilerplate"
-
-_NON_WORD = re.compile(r"\W+")
-# ASCII letters and digits to lower case, the rest to spaces: for ASCII text, what NFKC,
-# casefold and \w give, as one bytes.translate.
-_ASCII_WORDS = bytes(
-    ord(chr(c).lower()) if c < 128 and re.fullmatch(r"\w", chr(c)) else 32 for c in range(256)
-)
-# Quotes, dashes, ellipsis, no-break space, guillemets, bullets: separators on either path,
-# so spaces in their place keep many texts on the ASCII one.
-_COMMON_MARKS = "\u2019\u2018\u201c\u201d\u2013\u2014\u2026\xa0\xab\xbb\u2022\xb7"
-_SENTENCE_END = frozenset(".!?;:。！？…\"')]»”’")
-
-
-def ends_sentence(text: str) -> bool:
-    """Ends like a sentence (or a quote or parenthesis closing one)."""
-    return text.rstrip()[-1:] in _SENTENCE_END
-
+from ingest.text import containing_any, ends_sentence, normalise
+from ingest.types import Block, BlockKind, RemovalReason, Removed
 
 # Labels that introduce lists of other stories, in several languages. One signal among
 # several: a label only counts when it is short and unpunctuated, and the lines after it
@@ -118,22 +97,6 @@ class Cleaned:
     blocks: tuple[Block, ...] = ()
 
 
-def normalise(text: str) -> str:
-    """The text two copies of one block share: entities, case, quotes, dashes and spacing
-    folded, so that they compare equal."""
-    if "&" in text:
-        text = html.unescape(text)
-    # Words only: quotes, dashes and other punctuation fall away with the spacing.
-    if not text.isascii():
-        for mark in _COMMON_MARKS:  # often the only non-ASCII characters of a text
-            if mark in text:
-                text = text.replace(mark, " ")
-        if not text.isascii():
-            text = unicodedata.normalize("NFKC", text).casefold()
-            return " ".join(_NON_WORD.split(text)).strip()
-    return " ".join(text.encode().translate(_ASCII_WORDS).decode().split())
-
-
 class _Features:
     """What the rules look at, computed once per block. (A plain class: a frozen dataclass
     costs a microsecond per block in `__init__` alone, a tenth of cleaning.)"""
@@ -146,7 +109,7 @@ class _Features:
         self.length = key.count(" ") + 1 if key else 0
         # Short, and not a sentence: how other stories' titles look.
         self.headline_shaped = (
-            block.kind in (PARAGRAPH, LIST_ITEM, HEADING)
+            block.kind in (BlockKind.PARAGRAPH, BlockKind.LIST_ITEM, BlockKind.HEADING)
             and HEADLINE_WORDS[0] <= self.length <= HEADLINE_WORDS[1]
             and not ends_sentence(block.text)
         )
@@ -162,7 +125,7 @@ def find_duplicates(features: Sequence[_Features]) -> dict[int, str]:
     first_seen: dict[str, int] = {}
     for i, f in enumerate(features):
         if f.key in first_seen:
-            removed[i] = DUPLICATE
+            removed[i] = RemovalReason.DUPLICATE
         elif f.key:
             first_seen[f.key] = i
 
@@ -185,7 +148,7 @@ def find_duplicates(features: Sequence[_Features]) -> dict[int, str]:
     start = 0
     for i, key in long_keys:
         if joined.find(key, 0, start) != -1:
-            removed[i] = DUPLICATE
+            removed[i] = RemovalReason.DUPLICATE
         start += len(key) + 1
     return removed
 
@@ -197,7 +160,7 @@ def _foreign(words: Sequence[str], vocabulary: set[str]) -> bool:
 
 
 def _is_related_line(block: Block, f: _Features) -> bool:
-    if block.link_density >= RELATED_LINK_DENSITY and block.kind != TABLE:
+    if block.link_density >= RELATED_LINK_DENSITY and block.kind != BlockKind.TABLE:
         return True
     return f.length <= 30 and bool(INLINE_RELATED.match(block.text.lstrip()))
 
@@ -215,15 +178,15 @@ def find_related(
         if i in removed:
             continue
         if _is_related_line(blocks[i], features[i]):
-            removed[i] = RELATED
+            removed[i] = RemovalReason.RELATED
         elif _is_label(features[i]):
             after = order[position + 1 :]
             if not after or any(features[j].headline_shaped for j in after[:3]):
-                removed[i] = RELATED
+                removed[i] = RemovalReason.RELATED
                 for j in after:
                     if not (features[j].headline_shaped or blocks[j].link_density >= 0.5):
                         break
-                    removed[j] = RELATED
+                    removed[j] = RemovalReason.RELATED
     # A trailing run of headlines that are not about this article, even without a label.
     kept = [i for i in order if i not in removed]
     if len(kept) < 2 or not all(features[i].headline_shaped for i in kept[-2:]):
@@ -235,7 +198,7 @@ def find_related(
             break
         run.append(i)
     if len(run) >= 2:
-        removed.update(dict.fromkeys(run, RELATED))
+        removed.update(dict.fromkeys(run, RemovalReason.RELATED))
     return removed
 
 
@@ -249,7 +212,7 @@ def find_boilerplate(
     ]
     lows = [blocks[i].text.casefold() for i in short]
     return {
-        short[n]: BOILERPLATE
+        short[n]: RemovalReason.BOILERPLATE
         for n in sorted(containing_any(lows, _BOILERPLATE_HINTS))
         if BOILERPLATE_LINE.search(lows[n])
     }
@@ -281,7 +244,7 @@ def text_blocks(text: str) -> list[Block]:
             continue
         bullet = re.match(r"^[-*•·]\s+", line)
         if bullet:
-            blocks.append(Block(line[bullet.end() :], LIST_ITEM))
+            blocks.append(Block(line[bullet.end() :], BlockKind.LIST_ITEM))
         elif joinable and line[0].islower():
             blocks[-1] = Block(blocks[-1].text + " " + line, blocks[-1].kind)
         else:
@@ -293,3 +256,15 @@ def text_blocks(text: str) -> list[Block]:
 def clean_text(text: str) -> Cleaned:
     """Clean a body that arrives as plain text, like a scraped feed body."""
     return clean_blocks(text_blocks(text))
+
+
+def join_blocks(blocks: list[Block]) -> str:
+    """Blocks separated by a blank line; consecutive list items one per line."""
+    parts: list[str] = []
+    for i, block in enumerate(blocks):
+        text = f"- {block.text}" if block.kind == BlockKind.LIST_ITEM else block.text
+        if i and block.kind == BlockKind.LIST_ITEM and blocks[i - 1].kind == BlockKind.LIST_ITEM:
+            parts[-1] += "\n" + text
+        else:
+            parts.append(text)
+    return "\n\n".join(parts)

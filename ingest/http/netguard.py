@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 import httpcore
 
-from ingest.sockets import AsyncioBackend
+from ingest.http.sockets import AsyncioBackend
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[str]]]

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
 
-from ingest.feedparse import FeedEntry, FeedParseError, ParsedFeed, parse_feed
-from ingest.fetch import Fetcher, FetchError
-from ingest.schedule import CheckOutcome, FeedState, Policy, next_state
-from storage.fetches import FetchRecord
-from storage.models import utcnow
+from ingest.errors import ErrorKind, FeedParseError, FetchError
+from ingest.feeds.parse import ParsedFeed, parse_feed
+from ingest.feeds.schedule import CheckOutcome, Policy, next_state
+from ingest.http.fetch import Fetcher
+from ingest.types import FeedCheck, FeedEntry, FeedState, FetchRecord, utcnow
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
@@ -26,17 +25,6 @@ Parser = Callable[[bytes, str, str | None], Awaitable[ParsedFeed]]
 async def parse_here(content: bytes, url: str, content_type: str | None) -> ParsedFeed:
     """In this process (the daemon parses in its worker processes: `PageWorkers.parse_feed`)."""
     return parse_feed(content, url, content_type)
-
-
-@dataclass(frozen=True)
-class FeedCheck:
-    feed_id: int
-    state: FeedState
-    entries: tuple[FeedEntry, ...]
-    fetch: FetchRecord
-    title: str | None = None
-    site_url: str | None = None
-    skipped: tuple[str, ...] = ()
 
 
 async def check_feed(
@@ -74,7 +62,7 @@ async def check_feed(
                     response.content, response.url, response.headers.get("content-type")
                 )
             except FeedParseError as exc:
-                error, error_kind = str(exc), "parse"
+                error, error_kind = str(exc), exc.kind
             else:
                 entries, skipped = parsed.entries, parsed.skipped
                 title, site_url = parsed.title, parsed.site_url
@@ -91,7 +79,7 @@ async def check_feed(
             bytes=len(response.content),
             duration_ms=response.elapsed_ms,
             feed_id=feed_id,
-            error_kind=error_kind or ("http" if response.status >= 400 else None),
+            error_kind=error_kind or (ErrorKind.HTTP if response.status >= 400 else None),
             error=error or (f"HTTP {response.status}" if response.status >= 400 else None),
             fetched_at=started,
         )

@@ -22,18 +22,20 @@ from prometheus_client import CollectorRegistry, make_wsgi_app
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-# RunStats count name -> (metric name, help).
+from ingest.worker.pipeline import Count
+
+# The run's counts -> (metric name, help).
 COUNTERS = {
-    "feeds": ("ingest_feeds_checked", "Feed checks done."),
-    "feeds failed": ("ingest_feeds_failed", "Feed checks that failed."),
-    "entries": ("ingest_entries_seen", "Entries read from feeds."),
-    "pages": ("ingest_pages_stored", "Pages fetched, extracted and stored."),
-    "new": ("ingest_articles_new", "New articles."),
-    "updated": ("ingest_articles_updated", "Articles whose page changed."),
-    "duplicates": ("ingest_articles_duplicate", "Pages found to be copies of an article."),
-    "known pages": ("ingest_pages_known", "Entries whose page was already an article."),
-    "shared fetches": ("ingest_pages_shared", "Entries that shared another entry's fetch."),
-    "errors": ("ingest_errors", "Feeds or pages that failed."),
+    Count.FEEDS: ("ingest_feeds_checked", "Feed checks done."),
+    Count.FEEDS_FAILED: ("ingest_feeds_failed", "Feed checks that failed."),
+    Count.ENTRIES: ("ingest_entries_seen", "Entries read from feeds."),
+    Count.PAGES: ("ingest_pages_stored", "Pages fetched, extracted and stored."),
+    Count.NEW: ("ingest_articles_new", "New articles."),
+    Count.UPDATED: ("ingest_articles_updated", "Articles whose page changed."),
+    Count.DUPLICATES: ("ingest_articles_duplicate", "Pages found to be copies of an article."),
+    Count.KNOWN_PAGES: ("ingest_pages_known", "Entries whose page was already an article."),
+    Count.SHARED_FETCHES: ("ingest_pages_shared", "Entries that shared another entry's fetch."),
+    Count.ERRORS: ("ingest_errors", "Feeds or pages that failed."),
 }
 
 
@@ -41,7 +43,7 @@ COUNTERS = {
 class WorkerState:
     """What the daemon tells the metrics: its counters and its ticks."""
 
-    counts: Callable[[], Mapping[str, int]]
+    counts: Callable[[], Mapping[Count, int]]
     tick_interval: float
     started: float = 0.0
     ticks: int = 0

@@ -22,7 +22,9 @@ from urllib.parse import urljoin
 import feedparser
 from selectolax.lexbor import LexborHTMLParser
 
-from ingest.charset import charset_from_content_type, choose_charset, decodes
+from ingest.errors import FeedParseError
+from ingest.http.charset import charset_from_content_type, choose_charset, decodes
+from ingest.types import FeedEntry
 from ingest.urls import normalise_url
 
 _DOCTYPE = re.compile(rb"<!DOCTYPE\s[^\[>]*(?:\[.*?\]\s*)?>", re.I | re.S)
@@ -41,23 +43,8 @@ _FEED_TYPES = (
 JSON_FEED_VERSIONS = ("https://jsonfeed.org/version/1", "http://jsonfeed.org/version/1")
 
 
-class FeedParseError(ValueError):
-    """The document could not be read as a feed."""
-
-
 class NotAFeedError(FeedParseError):
     """The document is something else (an HTML page, say)."""
-
-
-@dataclass(frozen=True)
-class FeedEntry:
-    guid: str
-    link: str | None
-    title: str | None
-    published: datetime | None
-    author: str | None = None
-    summary: str | None = None
-    content: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,7 +127,7 @@ def _parse_xml_feed(content: bytes, url: str, content_type: str | None) -> Parse
 
 def _xml_content_type(content: bytes, content_type: str | None) -> str:
     """The Content-Type to hand feedparser, with a charset that actually decodes the bytes
-    (see `ingest.charset`); none when only the document's own declaration can tell."""
+    (see `ingest.http.charset`); none when only the document's own declaration can tell."""
     mime = (content_type or "").split(";", 1)[0].strip() or "application/xml"
     declared = charset_from_content_type(content_type)
     if decodes(content, "utf-8") or (declared and decodes(content, declared)):

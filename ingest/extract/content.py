@@ -23,9 +23,8 @@ from itertools import islice
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from ingest.blocks import HEADING, LIST_ITEM, PARAGRAPH, PREFORMATTED, QUOTE, TABLE, Block
-from ingest.clean import ends_sentence
-from ingest.substrings import containing_any
+from ingest.text import containing_any, ends_sentence
+from ingest.types import Block, BlockKind
 
 NEVER_CONTENT = [
     "script",
@@ -195,11 +194,11 @@ COVERED = 0.8
 SMALL_NODE = 1000  # characters of text
 BR = frozenset({"br"})
 BLOCK_KINDS = {
-    "li": LIST_ITEM,
-    "dd": LIST_ITEM,
-    "dt": LIST_ITEM,
-    "blockquote": QUOTE,
-} | dict.fromkeys(HEADINGS, HEADING)
+    "li": BlockKind.LIST_ITEM,
+    "dd": BlockKind.LIST_ITEM,
+    "dt": BlockKind.LIST_ITEM,
+    "blockquote": BlockKind.QUOTE,
+} | dict.fromkeys(HEADINGS, BlockKind.HEADING)
 CAN_HOLD_BLOCKS = {"blockquote", "li", "table", "dd", "dt", "address"}
 BLOCKISH_INSIDE = frozenset(
     ["p", "div", "li", "h2", "h3", "h4", "ul", "ol", "table", "blockquote", "section"]
@@ -431,7 +430,7 @@ def _table_block(table: LexborNode) -> Block:
         if cells:
             rows.append(" | ".join(cells))
     text = "\n".join(rows)
-    return Block(text, TABLE, table.html or "", _link_density(table, len(text)))
+    return Block(text, BlockKind.TABLE, table.html or "", _link_density(table, len(text)))
 
 
 def _element_block(node: LexborNode) -> Block | None:
@@ -440,11 +439,11 @@ def _element_block(node: LexborNode) -> Block | None:
         return _table_block(node)
     if tag == "pre":
         text = node.text(deep=True).strip("\n")
-        return Block(text, PREFORMATTED, node.html or "") if text.strip() else None
+        return Block(text, BlockKind.PREFORMATTED, node.html or "") if text.strip() else None
     text = _clean(node.text(deep=True))
     if not text:
         return None
-    kind = BLOCK_KINDS.get(tag, PARAGRAPH)
+    kind = BLOCK_KINDS.get(tag, BlockKind.PARAGRAPH)
     html = (f"<p>{node.inner_html}</p>" if tag == "div" else node.html) or ""
     # Most blocks hold no link: a glance at their HTML spares a CSS query.
     density = _link_density(node, len(text)) if "<a" in html else 0.0
@@ -469,7 +468,7 @@ class _Run:
         text = _clean("".join(self.parts))
         if text:
             html = "<p>" + "".join(self.html) + "</p>"
-            yield Block(text, PARAGRAPH, html, min(1.0, self.link_chars / len(text)))
+            yield Block(text, BlockKind.PARAGRAPH, html, min(1.0, self.link_chars / len(text)))
         self.parts, self.html, self.link_chars = [], [], 0
 
 
@@ -604,5 +603,5 @@ def paragraph_blocks(tree: LexborHTMLParser) -> list[Block]:
     for node in tree.css("p"):
         text = _clean(node.text(deep=True))
         if text:
-            blocks.append(Block(text, PARAGRAPH, f"<p>{escape(text)}</p>"))
+            blocks.append(Block(text, BlockKind.PARAGRAPH, f"<p>{escape(text)}</p>"))
     return blocks

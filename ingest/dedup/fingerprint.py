@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from ingest.clean import normalise
+from ingest.text import normalise
 from ingest.urls import canonical_url
 
 SHINGLE_WORDS = 3

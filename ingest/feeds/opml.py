@@ -5,11 +5,12 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import quoteattr
 
-from ingest.feedparse import strip_doctype
+from ingest.errors import FeedParseError
+from ingest.feeds.parse import strip_doctype
 
 
-class OpmlError(ValueError):
-    pass
+class OpmlError(FeedParseError):
+    """The document could not be read as an OPML subscription list."""
 
 
 def feed_urls(document: bytes) -> list[str]:

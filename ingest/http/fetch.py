@@ -28,49 +28,42 @@ import httpcore
 import httpx
 
 from ingest.config import Settings
-from ingest.connections import KeepAlivePool
-from ingest.decode import BodyTooLargeError, BoundedDecoder, ContentDecodeError
-from ingest.netguard import BlockedAddressError, GuardedBackend, Resolver, system_resolve
+from ingest.errors import ErrorKind, FetchError
+from ingest.http.connections import KeepAlivePool
+from ingest.http.decode import BodyTooLargeError, BoundedDecoder, ContentDecodeError
+from ingest.http.netguard import BlockedAddressError, GuardedBackend, Resolver, system_resolve
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
 ERROR_BODY_LIMIT = 64 * 1024
 
 
-class FetchError(Exception):
-    kind = "error"
-
-    def __init__(self, url: str, message: str) -> None:
-        super().__init__(message)
-        self.url = url
-
-
 class TimeoutFetchError(FetchError):
-    kind = "timeout"
+    kind = ErrorKind.TIMEOUT
 
 
 class NetworkFetchError(FetchError):
-    kind = "network"
+    kind = ErrorKind.NETWORK
 
 
 class BlockedFetchError(FetchError):
-    kind = "blocked"
+    kind = ErrorKind.BLOCKED
 
 
 class TooLargeFetchError(FetchError):
-    kind = "too-large"
+    kind = ErrorKind.TOO_LARGE
 
 
 class DecodeFetchError(FetchError):
-    kind = "decode"
+    kind = ErrorKind.DECODE
 
 
 class RedirectFetchError(FetchError):
-    kind = "redirect"
+    kind = ErrorKind.REDIRECT
 
 
 class RobotsFetchError(FetchError):
-    kind = "robots"
+    kind = ErrorKind.ROBOTS
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from ingest.config import Settings
+from ingest.types import FeedState
 
 RECENT_ENTRIES = 20
 
@@ -34,22 +35,6 @@ class Policy:
             max_interval=settings.max_poll_interval,
             max_backoff=settings.max_backoff,
         )
-
-
-@dataclass(frozen=True)
-class FeedState:
-    url: str
-    next_check_at: datetime
-    poll_interval: int
-    etag: str | None = None
-    last_modified: str | None = None
-    error_count: int = 0
-    last_error: str | None = None
-    last_error_at: datetime | None = None
-    last_success_at: datetime | None = None
-    last_checked_at: datetime | None = None
-    disabled: bool = False
-    disabled_reason: str | None = None
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
-from tests.feeds import rss
-from tests.httpserver import TestServer, drip, respond
+from tests.helpers.feeds import rss
+from tests.helpers.httpserver import TestServer, drip, respond
 
-AEB = Path(__file__).resolve().parents[2] / "shared" / "bench" / "aeb"
+AEB = Path(__file__).resolve().parents[3] / "shared" / "bench" / "aeb"
 
 
 def aeb_pages(count: int) -> list[tuple[str, bytes, str]]:

@@ -12,9 +12,10 @@ import hashlib
 
 from selectolax.lexbor import LexborHTMLParser
 
-from ingest.clean import normalise
+from ingest.text import normalise
+from ingest.types import RemovalReason
 
-SITE_BOILERPLATE = "site-boilerplate"
+SITE_BOILERPLATE = RemovalReason.SITE_BOILERPLATE
 BLOCK_SELECTOR = "p, li, h1, h2, h3, h4, h5, h6, blockquote, pre, td, dd, dt"
 
 

@@ -1,0 +1,72 @@
+"""Everything about an extracted article that needs no store, computed before the intake
+transaction (in an extraction process) so that the store's write lock is held for the SQL
+alone: its record, hashes, fingerprint, band keys and block keys."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from ingest.dedup.fingerprint import (
+    Fingerprint,
+    band_keys,
+    choose_canonical_url,
+    content_hash,
+    fingerprint,
+)
+from ingest.dedup.site_boilerplate import block_keys, normalised_blocks
+from ingest.extract.article import Article
+from ingest.types import ArticleRecord
+from ingest.urls import host_of, normalise_url
+
+
+def urls_of(page_url: str, seen: Sequence[str], canonical: str) -> list[str]:
+    """Every spelling to remember: as seen, normalised, and the canonical URL."""
+    urls = {canonical, page_url, normalise_url(page_url)}
+    for url in seen:
+        urls.update((url, normalise_url(url)))
+    return sorted(urls)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An article ready for the intake transaction."""
+
+    record: ArticleRecord
+    fingerprint: Fingerprint
+    band_keys: list[int]
+    block_keys: dict[str, str]
+
+
+def prepare(
+    page_url: str,
+    article: Article,
+    seen_at: datetime,
+    seen_urls: Sequence[str] = (),
+    raw_html: str | None = None,
+) -> Prepared:
+    canonical = choose_canonical_url(page_url, article.canonical_url)
+    blocks = normalised_blocks(article.text)
+    words = " ".join(normalised for _, normalised in blocks).split()  # = content_words(text)
+    fp = fingerprint(words)
+    record = ArticleRecord(
+        canonical_url=canonical,
+        host=host_of(canonical),
+        seen_at=seen_at,
+        text=article.text,
+        html=article.html,
+        urls=tuple(urls_of(page_url, seen_urls, canonical)),
+        title=article.title,
+        author=article.author,
+        published_at=article.published,
+        language=article.language,
+        site_name=article.site_name,
+        lead_image=article.lead_image,
+        word_count=len(words),
+        content_hash=content_hash(words),
+        fingerprint=fp.to_bytes(),
+        raw_html=raw_html,
+        removed=article.removed,
+    )
+    return Prepared(record, fp, band_keys(fp), block_keys(blocks))

@@ -1,0 +1,66 @@
+"""Text helpers every stage shares: the normal form two copies of a text share, whether a
+line ends like a sentence, and a fast many-texts substring test."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+
+_NON_WORD = re.compile(r"\W+")
+# ASCII letters and digits to lower case, the rest to spaces: for ASCII text, what NFKC,
+# casefold and \w give, as one bytes.translate.
+_ASCII_WORDS = bytes(
+    ord(chr(c).lower()) if c < 128 and re.fullmatch(r"\w", chr(c)) else 32 for c in range(256)
+)
+# Quotes, dashes, ellipsis, no-break space, guillemets, bullets: separators on either path,
+# so spaces in their place keep many texts on the ASCII one.
+_COMMON_MARKS = "\u2019\u2018\u201c\u201d\u2013\u2014\u2026\xa0\xab\xbb\u2022\xb7"
+_SENTENCE_END = frozenset(".!?;:。！？…\"')]»”’")
+
+
+def ends_sentence(text: str) -> bool:
+    """Ends like a sentence (or a quote or parenthesis closing one)."""
+    return text.rstrip()[-1:] in _SENTENCE_END
+
+
+def normalise(text: str) -> str:
+    """The text two copies of one block share: entities, case, quotes, dashes and spacing
+    folded, so that they compare equal."""
+    if "&" in text:
+        text = html.unescape(text)
+    # Words only: quotes, dashes and other punctuation fall away with the spacing.
+    if not text.isascii():
+        for mark in _COMMON_MARKS:  # often the only non-ASCII characters of a text
+            if mark in text:
+                text = text.replace(mark, " ")
+        if not text.isascii():
+            text = unicodedata.normalize("NFKC", text).casefold()
+            return " ".join(_NON_WORD.split(text)).strip()
+    return " ".join(text.encode().translate(_ASCII_WORDS).decode().split())
+
+
+_SEPARATOR = "\n"
+
+
+def containing_any(texts: Sequence[str], needles: Iterable[str]) -> set[int]:
+    """Which of many short texts contain any of a list of needles, found in C: testing each
+    text against each needle costs a Python step per pair; joining the texts and running one
+    `str.find` per needle over the whole costs one per needle and per hit.
+
+    Indexes of the texts that contain at least one needle (needles hold no newline, so a
+    match never spans two texts)."""
+    joined = _SEPARATOR.join(texts)
+    starts = [0]
+    for text in texts[:-1]:
+        starts.append(starts[-1] + len(text) + 1)
+    hit: set[int] = set()
+    for needle in needles:
+        position = joined.find(needle)
+        while position != -1:
+            index = bisect_right(starts, position) - 1
+            hit.add(index)
+            position = joined.find(needle, starts[index] + len(texts[index]) + 1)
+    return hit

@@ -1,0 +1,259 @@
+"""The pipeline for a batch of feeds: fetch -> parse -> (page) fetch -> extract -> clean ->
+dedup -> store, with every failure recorded and the rest going on.
+
+Each page is fetched once per article: an entry whose URL (in any spelling) is already an
+article is linked to it without a request, and two entries naming the same page in one run
+share one fetch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from ingest.config import Settings
+from ingest.errors import ErrorKind, FetchError, IngestError
+from ingest.feeds.check import check_feed
+from ingest.feeds.schedule import Policy
+from ingest.http.fetch import Fetcher
+from ingest.http.pages import PageFetcher
+from ingest.types import Claim, FetchRecord, Outcome, PendingEntry
+from ingest.urls import canonical_url
+from ingest.worker.page_workers import Page, PageWorkers
+from storage.store import Lookup, Store
+
+log = logging.getLogger("ingest")
+CLAIM_POLL = 0.25  # seconds between looks at a page another worker is fetching
+
+
+def worker_name() -> str:
+    """Who holds a lease or a claim: unique per process, readable in the store."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Count(StrEnum):
+    """What a run counts: the backfill summary, the progress line and the daemon's
+    Prometheus counters all read these."""
+
+    FEEDS = "feeds"
+    FEEDS_FAILED = "feeds failed"
+    ENTRIES = "entries"
+    PAGES = "pages"
+    NEW = "new"
+    UPDATED = "updated"
+    DUPLICATES = "duplicates"
+    KNOWN_PAGES = "known pages"
+    SHARED_FETCHES = "shared fetches"
+    ERRORS = "errors"
+
+
+@dataclass
+class RunStats:
+    counts: Counter[Count] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+
+    def error(self, message: str) -> None:
+        self.counts[Count.ERRORS] += 1
+        self.errors.append(message)
+
+    @property
+    def rate(self) -> float:
+        """Articles stored (new or copies) per second so far."""
+        stored = self.counts[Count.NEW] + self.counts[Count.DUPLICATES]
+        return stored / max(1e-9, time.monotonic() - self.started)
+
+
+class Pipeline:
+    """Shared by all the work of one process; use within `async with`.
+
+    One feed check is three calls to the store: its state, the check recorded (with the
+    entries still to fetch, found in the same transaction), and, with several workers, the
+    claim of the pages to fetch."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        workers: PageWorkers,
+        owner: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.workers = workers
+        self.policy = Policy.from_settings(settings)
+        self.fetcher = Fetcher(settings)
+        self.pages = PageFetcher(self.fetcher)
+        self.inflight: dict[str, asyncio.Future[int | None]] = {}
+        self.page_slots = asyncio.Semaphore(settings.max_connections)
+        # Pages fetched or being fetched and not yet stored: bounds memory when fetching
+        # outpaces the workers.
+        self.pages_held = asyncio.Semaphore(settings.max_connections + workers.capacity)
+        self.stats = RunStats()
+        self.owner = owner or worker_name()
+        self.claim_lease = 2 * settings.request_timeout + settings.extract_timeout + 60
+
+    async def __aenter__(self) -> Pipeline:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.fetcher.aclose()
+
+    async def process_feed(self, feed_id: int) -> None:
+        state = await self.store.feed_state(feed_id)
+        check = await check_feed(
+            self.fetcher, feed_id, state, self.policy, parse=self.workers.parse_feed
+        )
+        lookup = await self.store.record_check(check)
+        self.stats.counts[Count.FEEDS] += 1
+        log.info(
+            "fetch feed=%s status=%s bytes=%s ms=%.0f error=%s",
+            state.url,
+            check.fetch.status,
+            check.fetch.bytes,
+            check.fetch.duration_ms,
+            check.fetch.error or "-",
+        )
+        if check.fetch.error:
+            self.stats.error(f"{state.url}: {check.fetch.error}")
+            self.stats.counts[Count.FEEDS_FAILED] += 1
+        self.stats.counts[Count.ENTRIES] += len(check.entries)
+        await self._fetch_unknown(lookup)
+
+    async def ingest_pages(self, urls: Sequence[str]) -> None:
+        """Pages given directly (no feed): those already articles are counted, the others
+        fetched."""
+        await self._fetch_unknown(
+            await self.store.look_up([PendingEntry(0, None, u) for u in urls])
+        )
+
+    async def _fetch_unknown(self, lookup: Lookup) -> None:
+        """Fetch the pages not yet articles; with several workers, those this one claims."""
+        self.stats.counts[Count.KNOWN_PAGES] += lookup.known
+        unknown, claimed = lookup.unknown, None
+        if self.store.shared and unknown:
+            claimed, again = await self.store.claim_pages(unknown, self.owner, self.claim_lease)
+            # Pages another worker stored between the first look and the claim.
+            self.stats.counts[Count.KNOWN_PAGES] += again.known
+            unknown = again.unknown
+        await asyncio.gather(*(self._ingest_unknown(entry, claimed) for entry in unknown))
+
+    async def _ingest_unknown(self, entry: PendingEntry, claimed: set[str] | None) -> None:
+        """Fetch the entry's page, or share the fetch of another entry naming the same page:
+        in this process, or (on PostgreSQL) in another worker that claimed the page first."""
+        key = canonical_url(entry.link)
+        shared = self.inflight.get(key)
+        if shared is None:
+            if claimed is None or key in claimed:  # fetched here; linked as it is stored
+                claim = Claim(key, self.owner) if claimed is not None else None
+                page = asyncio.ensure_future(self._ingest_page(entry, claim))
+                self._share(key, page)
+                await page
+                return
+            shared = asyncio.ensure_future(self._article_from_other_worker(entry.link, key))
+            self._share(key, shared)
+        else:
+            self.stats.counts[Count.SHARED_FETCHES] += 1
+        article_id = await shared
+        if article_id is not None and entry.feed_id is not None:
+            await self.store.link_entries({entry.id: article_id})
+
+    def _share(self, key: str, page: asyncio.Future[int | None]) -> None:
+        self.inflight[key] = page
+        page.add_done_callback(lambda _: self.inflight.pop(key, None))
+
+    async def _article_from_other_worker(self, link: str, key: str) -> int | None:
+        """The article of a page another worker claimed, once it lets go of the page; None
+        when it failed (its error is recorded there; the entry waits for its next check)."""
+        while True:
+            await asyncio.sleep(CLAIM_POLL)
+            released, article_id = await self.store.article_of_released_page(key, link)
+            if released:
+                return article_id
+
+    async def _ingest_page(self, entry: PendingEntry, claim: Claim | None) -> int | None:
+        """Fetch one page here; extract and store it in a worker process, where the fetch
+        log row, the article and the entry's link to it (and the page's claim, let go) are
+        written in one transaction."""
+        article_id = None
+        try:
+            async with self.pages_held:
+                article_id = await self._fetch_and_process(entry, claim)
+            return article_id
+        finally:
+            if claim is not None and article_id is None:  # not stored: let go here
+                await self.store.release_pages([claim.page], claim.owner)
+
+    async def _fetch_and_process(self, entry: PendingEntry, claim: Claim | None) -> int | None:
+        url = entry.link
+        async with self.page_slots:
+            started = time.monotonic()
+            try:
+                response = await self.pages.fetch(url)
+            except FetchError as exc:
+                record = self._fetch_record(entry, started, None, 0, exc.kind, str(exc))
+                await self.store.log_fetches([record])
+                return None
+        size = len(response.content)
+        if response.status != 200:
+            error = f"HTTP {response.status}"
+            record = self._fetch_record(
+                entry, started, response.status, size, ErrorKind.HTTP, error
+            )
+            await self.store.log_fetches([record])
+            return None
+        fetched = self._fetch_record(entry, started, 200, size, None, None)
+        page = Page(
+            content=response.content,
+            url=response.url,
+            content_type=response.headers.get("content-type"),
+            seen_urls=(url, *response.redirects),
+            entry_id=entry.id if entry.feed_id is not None else None,
+            fetch=fetched,
+            claim=claim,
+        )
+        try:
+            intake = await self.workers.process(page)
+        except IngestError as exc:
+            await self.store.log_fetches([fetched])
+            self.stats.error(f"{url}: {exc}")
+            return None
+        self.stats.counts[Count.PAGES] += 1
+        if intake.outcome in (Outcome.SAME_TEXT, Outcome.NEAR_DUPLICATE):
+            self.stats.counts[Count.DUPLICATES] += 1
+        elif intake.outcome is Outcome.NEW:
+            self.stats.counts[Count.NEW] += 1
+        elif intake.outcome is Outcome.UPDATED:
+            self.stats.counts[Count.UPDATED] += 1
+        return intake.article_id
+
+    def _fetch_record(
+        self,
+        entry: PendingEntry,
+        started: float,
+        status: int | None,
+        size: int,
+        kind: ErrorKind | None,
+        error: str | None,
+    ) -> FetchRecord:
+        """The fetch log row for a page, and its structured log line."""
+        duration = (time.monotonic() - started) * 1000
+        log.info(
+            "fetch page=%s status=%s bytes=%s ms=%.0f error=%s",
+            entry.link,
+            status,
+            size,
+            duration,
+            error or "-",
+        )
+        if error:
+            self.stats.error(f"{entry.link}: {error}")
+        return FetchRecord(entry.link, status, size, duration, entry.feed_id, kind, error)

@@ -1,0 +1,80 @@
+"""Calls run in isolated processes under a time limit: a call that hangs or crashes its
+process costs that call alone, never the caller.
+
+Plumbing only: what the processes do, and what a failure means, is the caller's business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+R = TypeVar("R")
+
+
+def _ready() -> bool:
+    return True
+
+
+class IsolatedPool:
+    """`processes` processes forked from a server that has already imported `preload`,
+    each set up by `initializer(*initargs)`, all started before any call is made, so that a
+    time limit measures the call alone.
+
+    `run()` raises `TimeoutError` when a call takes longer than `timeout` seconds (None:
+    no limit) and `BrokenProcessPool` when a process died under it; either way the pool is
+    rebuilt first (a hung process is killed, it would never return)."""
+
+    def __init__(
+        self,
+        processes: int,
+        initializer: Callable[..., None],
+        initargs: Sequence[Any] = (),
+        preload: Sequence[str] = (),
+        timeout: float | None = None,
+    ) -> None:
+        self.processes = processes
+        self.initializer = initializer
+        self.initargs = tuple(initargs)
+        self.preload = list(preload)
+        self.timeout = timeout
+        self.executor = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(self.preload)
+        executor = ProcessPoolExecutor(
+            max_workers=self.processes,
+            mp_context=context,
+            initializer=self.initializer,
+            initargs=self.initargs,
+        )
+        for started in [executor.submit(_ready) for _ in range(self.processes)]:
+            started.result()
+        return executor
+
+    async def run(self, call: Callable[..., R], *args: Any) -> R:
+        executor = self.executor
+        future = asyncio.get_running_loop().run_in_executor(executor, call, *args)
+        try:
+            return await asyncio.wait_for(future, self.timeout)
+        except (TimeoutError, BrokenProcessPool):
+            self._rebuild(executor)
+            raise
+
+    def _rebuild(self, broken: ProcessPoolExecutor) -> None:
+        """Kill the pool's processes and start afresh (once, however many calls failed)."""
+        if broken is not self.executor:
+            return  # already rebuilt by another call's failure
+        processes = list(getattr(broken, "_processes", {}).values())
+        broken.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.kill()
+        self.executor = self._start()
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,217 @@
+"""The writer: takes prepared articles into the store, one transaction per group of
+batches, in the one process that writes pages (see `page_workers`).
+
+One article per URL (in any spelling) and per text, near copies linked to the earliest of
+their cluster, changed pages updated in place: `ingest.dedup.decide` rules, this module
+looks up what the rule needs and carries the decision out. Races between workers are
+settled by the store's unique constraints (canonical URL, content hash), not by locks of
+our own; but a near copy has no key to collide on, so intake transactions take turns
+(`IntakeTransaction.take_turns`): otherwise an original and its copy stored at the same
+moment by two workers would each miss the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from ingest.dedup.decide import Action, decide, outcome
+from ingest.dedup.prepare import Prepared, prepare
+from ingest.dedup.site_boilerplate import SITE_BOILERPLATE, strip_blocks
+from ingest.errors import IngestError, StoreConflict, StoreError
+from ingest.extract.article import Article
+from ingest.types import Claim, FetchRecord, Intake, utcnow
+from storage.engine import SQLITE_INTAKE_CACHE_KIB
+from storage.intake import IntakeTransaction
+from storage.store import Store
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What the writer needs of a page besides its article: the rows written with it."""
+
+    fetch: FetchRecord | None = None  # the fetch log row
+    entry_id: int | None = None  # the entry to link to the article
+    claim: Claim | None = None  # the page's claim, let go
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """An article whose content is new or changed: its blocks count for its host."""
+
+    article_id: int
+    host: str
+    keys: Collection[str]
+    canonical: bool  # copies of a story count once, through their canonical article
+    fresh: bool  # nothing of it in the store before
+
+
+def take_in(
+    transaction: IntakeTransaction,
+    page_url: str,
+    article: Article,
+    seen_at: datetime,
+    seen_urls: Sequence[str] = (),
+    raw_html: str | None = None,
+    site_min_articles: int = 5,
+) -> Intake:
+    """Take one article in, in the caller's transaction."""
+    prepared = prepare(page_url, article, seen_at, seen_urls, raw_html)
+    taken = take_in_all(transaction, [prepared], site_min_articles)[0]
+    if isinstance(taken, Exception):
+        raise taken
+    return taken
+
+
+def take_in_all(
+    transaction: IntakeTransaction,
+    items: Sequence[Prepared],
+    site_min_articles: int = 5,
+    clock: Callable[[], datetime] | None = None,
+    isolated: bool = True,
+) -> list[Intake | StoreError]:
+    """Take in several articles in order, in the caller's transaction: each one's outcome,
+    or the error that kept it out (its writes undone, the others unaffected). The per-host
+    boilerplate counts are updated once for all of them.
+
+    With a `clock`, each article is seen when it goes in rather than when it was prepared:
+    articles prepared side by side in several processes are then first seen in the order
+    they entered the store, so the earliest of a cluster of copies is the one the others
+    point at.
+
+    `isolated=False` takes them in without a savepoint each, and an error propagates: the
+    caller rolls back and tries again isolated. That is the fast way when errors are rare:
+    on SQLite, FTS5 writes its pending index out as a new segment at every savepoint,
+    about 0.5 ms per article, where one segment per transaction would do."""
+    outcomes: list[Intake | StoreError] = []
+    counted: list[_Counted] = []
+    transaction.take_turns()
+    for prepared in items:
+        if clock is not None:
+            prepared = replace(prepared, record=replace(prepared.record, seen_at=clock()))
+        if not isolated:
+            intake, count = _take_in_one(transaction, prepared)
+        else:
+            try:
+                try:
+                    with transaction.savepoint():
+                        intake, count = _take_in_one(transaction, prepared)
+                except StoreConflict:
+                    # Another worker stored the same text a moment ago: now it is visible.
+                    with transaction.savepoint():
+                        intake, count = _take_in_one(transaction, prepared)
+            except StoreError as exc:
+                outcomes.append(exc)
+                continue
+        outcomes.append(intake)
+        if count is not None:
+            counted.append(count)
+    _strip_site_boilerplate(transaction, counted, site_min_articles)
+    return outcomes
+
+
+def _take_in_one(
+    transaction: IntakeTransaction, prepared: Prepared
+) -> tuple[Intake, _Counted | None]:
+    record = prepared.record
+    urls = list(record.urls)
+    by_url = transaction.article_for_urls(urls)
+    by_hash = None
+    if by_url is None and record.content_hash is not None:
+        by_hash = transaction.article_with_hash(record.content_hash)
+    candidates = []
+    if by_url is None and by_hash is None:
+        candidates = transaction.near_candidates(prepared.band_keys, exclude=None)
+    decision = decide(prepared, by_url, by_hash, candidates)
+
+    if decision.action is Action.ADD_URLS:
+        assert decision.article_id is not None
+        transaction.add_article_urls(decision.article_id, urls, record.seen_at)
+        return Intake(decision.article_id, outcome(decision, False, False)), None
+    existing = decision.article_id
+    if decision.canonical_url is not None:
+        record = replace(record, canonical_url=decision.canonical_url)
+    stored = transaction.store_article(record, decision.duplicate_of, unseen=existing is None)
+    result = Intake(
+        stored.id, outcome(decision, stored.created, stored.content_changed), decision.duplicate_of
+    )
+    if not (stored.created or stored.content_changed):
+        return result, None
+    fresh = stored.created and existing is None  # nothing of it in the store yet
+    transaction.replace_bands(stored.id, prepared.band_keys, replace=not fresh)
+    canonical = decision.duplicate_of is None
+    return result, _Counted(stored.id, record.host, prepared.block_keys, canonical, fresh)
+
+
+def _strip_site_boilerplate(
+    transaction: IntakeTransaction, counted: Sequence[_Counted], minimum: int
+) -> None:
+    """Count the articles' blocks for their host, then strip every block that has become
+    the host's boilerplate from every article of the host that has it."""
+    hosts: dict[str, list[_Counted]] = {}
+    for item in counted:
+        hosts.setdefault(item.host, []).append(item)
+    for host, items in hosts.items():
+        transaction.record_blocks(
+            host,
+            [(i.article_id, i.keys) for i in items if i.canonical],
+            replace=[i.article_id for i in items if i.canonical and not i.fresh],
+        )
+        keys = {key for i in items for key in i.keys}
+        frequent = transaction.frequent_blocks(host, keys, minimum)
+        if not frequent:
+            continue
+        mine = {i.article_id for i in items}
+        for other in sorted(mine | set(transaction.articles_with_blocks(host, frequent))):
+            old_text, old_html = transaction.article_content(other)
+            new_text, new_html, removed = strip_blocks(old_text, old_html, frequent)
+            if removed:
+                transaction.replace_content(other, new_text, new_html, SITE_BOILERPLATE, removed)
+
+
+# -- the writer process -----------------------------------------------------------------
+
+_store: Store | None = None
+_site_min_articles = 5
+
+
+def open_store(database_url: str, site_min_articles: int) -> None:
+    """Initialises the writer process."""
+    global _store, _site_min_articles
+    _store = Store(database_url, sqlite_cache_kib=SQLITE_INTAKE_CACHE_KIB)
+    _site_min_articles = site_min_articles
+
+
+def store_pages(
+    pages: Sequence[Stored], prepared: Sequence[Prepared | IngestError]
+) -> list[Intake | IngestError]:
+    """In the writer process: each page's outcome, or why it failed. The pages go in in one
+    transaction (one commit, one full-text index flush), a page's failure undoing its own
+    writes only; the fetch log rows and entry links of the pages stored are written with
+    them."""
+    try:
+        return _store_batch(pages, prepared, isolated=False)
+    except StoreError:
+        # Rare: an article broke a constraint (or met another worker's). Again, each article
+        # in its own savepoint, so that the failing one alone stays out.
+        return _store_batch(pages, prepared, isolated=True)
+
+
+def _store_batch(
+    pages: Sequence[Stored], prepared: Sequence[Prepared | IngestError], isolated: bool
+) -> list[Intake | IngestError]:
+    assert _store is not None, "writer started without a store"
+    with _store.intake() as transaction:
+        ready = [item for item in prepared if isinstance(item, Prepared)]
+        taken = iter(
+            take_in_all(transaction, ready, _site_min_articles, clock=utcnow, isolated=isolated)
+        )
+        results = [item if isinstance(item, IngestError) else next(taken) for item in prepared]
+        stored = [(p, r) for p, r in zip(pages, results, strict=True) if isinstance(r, Intake)]
+        transaction.log_fetches([p.fetch for p, _ in stored if p.fetch is not None])
+        transaction.link_entries(
+            {p.entry_id: r.article_id for p, r in stored if p.entry_id is not None}
+        )
+        transaction.release_claims(p.claim for p, _ in stored if p.claim is not None)
+    return results

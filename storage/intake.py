@@ -1,0 +1,101 @@
+"""The SQL half of taking articles in: one intake transaction and every statement it runs.
+
+What to do with an article (same URL, same text, near copy, new) is decided outside the
+store (`ingest.dedup.decide`); `IntakeTransaction` offers the lookups that decision needs
+and the writes that carry it out, all in one transaction that `Store.intake()` opens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from ingest.errors import StoreConflict, StoreError, describe
+from ingest.types import ArticleRecord, Candidate, Claim, FetchRecord
+from storage import articles, dedup, entries, fetches, page_claims, site_boilerplate
+from storage.articles import StoredArticle
+
+
+class IntakeTransaction:
+    """One intake transaction; every call runs in it. Database errors come out as
+    `StoreError` (a unique constraint met as `StoreConflict`) from `savepoint()`, and from
+    the transaction as a whole when it ends."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def take_turns(self) -> None:
+        """Wait for the other intake transactions (see `storage.dedup.take_turns`)."""
+        dedup.take_turns(self.conn)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """The writes inside are undone alone when they fail."""
+        try:
+            with self.conn.begin_nested():
+                yield
+        except IntegrityError as exc:
+            raise StoreConflict(describe(exc)) from exc
+        except SQLAlchemyError as exc:
+            raise StoreError(describe(exc)) from exc
+
+    # -- lookups ------------------------------------------------------------------------
+
+    def article_for_urls(self, urls: Iterable[str]) -> tuple[int, str] | None:
+        return dedup.article_for_urls(self.conn, urls)
+
+    def article_with_hash(self, digest: str) -> int | None:
+        return dedup.article_with_hash(self.conn, digest)
+
+    def near_candidates(self, keys: Sequence[int], exclude: int | None) -> list[Candidate]:
+        return dedup.near_candidates(self.conn, keys, exclude=exclude)
+
+    def frequent_blocks(self, host: str, keys: Iterable[str], minimum: int) -> set[str]:
+        return site_boilerplate.frequent_blocks(self.conn, host, keys, minimum)
+
+    def articles_with_blocks(self, host: str, keys: Iterable[str]) -> list[int]:
+        return site_boilerplate.articles_with_blocks(self.conn, host, keys)
+
+    def article_content(self, article_id: int) -> tuple[str, str]:
+        return site_boilerplate.article_content(self.conn, article_id)
+
+    # -- writes -------------------------------------------------------------------------
+
+    def store_article(
+        self, record: ArticleRecord, duplicate_of: int | None, unseen: bool
+    ) -> StoredArticle:
+        return articles.store_article(self.conn, record, duplicate_of, unseen=unseen)
+
+    def add_article_urls(self, article_id: int, urls: list[str], seen_at: datetime) -> None:
+        articles.add_article_urls(self.conn, article_id, urls, seen_at)
+
+    def replace_bands(self, article_id: int, keys: Sequence[int], replace: bool) -> None:
+        dedup.replace_bands(self.conn, article_id, keys, replace=replace)
+
+    def record_blocks(
+        self, host: str, blocks: Sequence[tuple[int, Iterable[str]]], replace: Sequence[int]
+    ) -> None:
+        site_boilerplate.record_blocks(self.conn, host, blocks, replace=replace)
+
+    def replace_content(
+        self, article_id: int, text: str, html: str, reason: str, removed: list[str]
+    ) -> None:
+        site_boilerplate.replace_content(self.conn, article_id, text, html, reason, removed)
+
+    def log_fetches(self, records: list[FetchRecord]) -> None:
+        fetches.log_fetches(self.conn, records)
+
+    def link_entries(self, links: Mapping[int, int]) -> None:
+        entries.link_entries(self.conn, links)
+
+    def release_claims(self, claims: Iterable[Claim]) -> None:
+        """Let go of pages stored in this transaction, per owner."""
+        by_owner: dict[str, list[str]] = {}
+        for claim in claims:
+            by_owner.setdefault(claim.owner, []).append(claim.page)
+        for owner, pages in by_owner.items():
+            page_claims.release_pages(self.conn, pages, owner)

@@ -1,0 +1,301 @@
+"""`Store`: the one way into the store, for the worker and the command line alike.
+
+The contract:
+
+- **Errors**: any call may raise `StoreError` (kind "store"), and no other database error:
+  a refused write, a lost connection or a locked file all come out as that one type, with
+  the database's own message as text. `check_schema()` raises `SchemaMismatch`, and
+  `hold_daemon_lock()` `DaemonAlreadyRunningError`, both `StoreError`s.
+- **Time**: every datetime in or out is an aware UTC datetime.
+- **Threads and processes**: a `Store` belongs to the process that opened it (engines do
+  not survive a fork): the writer process opens its own from `url`. The plain calls block;
+  the `async` ones run in a thread, so that while another process holds SQLite's write lock
+  the event loop goes on fetching. Each call is its own transaction, except `intake()`,
+  which hands out one transaction for the writer's batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import socket
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO, TypeVar
+
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from ingest.errors import StoreError, describe
+from ingest.types import FeedCheck, FeedState, FetchRecord, PendingEntry, utcnow
+from ingest.urls import canonical_url, spellings
+from storage import articles, dedup, entries, feeds, fetches, page_claims, reports, schema
+from storage.engine import SQLITE_CACHE_KIB, create_store_engine, reading
+from storage.intake import IntakeTransaction
+from storage.models import Entry, Feed
+from storage.reports import Copy
+from storage.search import SearchHit, search_articles
+
+R = TypeVar("R")
+
+
+class DaemonAlreadyRunningError(StoreError):
+    pass
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """Entries looked up against the store: those whose page is an article already (now
+    linked to it) and those whose page is still to fetch."""
+
+    known: int
+    unknown: list[PendingEntry]
+
+
+class Store:
+    def __init__(self, url: str, sqlite_cache_kib: int = SQLITE_CACHE_KIB) -> None:
+        try:
+            self.engine: Engine = create_store_engine(url, sqlite_cache_kib=sqlite_cache_kib)
+        except (ValueError, SQLAlchemyError) as exc:
+            raise StoreError(str(exc)) from exc
+
+    @property
+    def url(self) -> str:
+        """The store's URL, password included: for the worker processes to open it too."""
+        return self.engine.url.render_as_string(hide_password=False)
+
+    @property
+    def shared(self) -> bool:
+        """Whether several workers may share this store (PostgreSQL); they then claim the
+        pages they fetch. One daemon works on an SQLite file."""
+        return self.engine.dialect.name == "postgresql"
+
+    @property
+    def in_memory(self) -> bool:
+        return self.engine.dialect.name == "sqlite" and self.engine.url.database in (
+            None,
+            "",
+            ":memory:",
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- transactions -------------------------------------------------------------------
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            raise StoreError(describe(exc)) from exc
+
+    def _write(self, work: Callable[[Connection], R]) -> R:
+        with self._errors(), self.engine.begin() as conn:
+            return work(conn)
+
+    def _read(self, work: Callable[[Connection], R]) -> R:
+        with self._errors(), reading(self.engine) as conn:
+            return work(conn)
+
+    async def _write_off_loop(self, work: Callable[[Connection], R]) -> R:
+        return await asyncio.to_thread(self._write, work)
+
+    async def _read_off_loop(self, work: Callable[[Connection], R]) -> R:
+        return await asyncio.to_thread(self._read, work)
+
+    @contextmanager
+    def intake(self) -> Iterator[IntakeTransaction]:
+        """The writer's transaction for a batch of articles, after the other intake
+        transactions it could collide with (`storage.dedup.take_turns`)."""
+        with self._errors(), self.engine.begin() as conn:
+            transaction = IntakeTransaction(conn)
+            transaction.take_turns()
+            yield transaction
+
+    # -- schema -------------------------------------------------------------------------
+
+    def upgrade(self) -> None:
+        with self._errors():
+            schema.upgrade(self.engine)
+
+    def revision(self) -> str | None:
+        with self._errors():
+            return schema.current_revision(self.engine)
+
+    def check_schema(self) -> None:
+        """Raise `SchemaMismatch` (one sentence naming the command to run) unless the
+        store's schema is the one this code needs."""
+        with self._errors():
+            schema.check_schema(self.engine)
+
+    def hold_daemon_lock(self) -> IO[str] | None:
+        """For SQLite, an exclusive lock beside the file for the daemon's lifetime (close
+        the handle to let go); a second daemon on the file is refused."""
+        if self.engine.dialect.name != "sqlite" or not self.engine.url.database:
+            return None
+        path = Path(self.engine.url.database).expanduser().resolve()
+        handle = open(f"{path}.daemon.lock", "a+", encoding="utf-8")  # noqa: SIM115 - held
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise DaemonAlreadyRunningError(
+                f"another `ingest run` ({holder}) is already working on {path}: one daemon "
+                "per SQLite file (use PostgreSQL to run several workers)"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
+        handle.flush()
+        return handle
+
+    # -- subscriptions and reports (the command line) -----------------------------------
+
+    def add_feeds(self, urls: Iterable[str], poll_interval: int) -> None:
+        self._write(lambda conn: feeds.add_feeds(conn, urls, poll_interval=poll_interval))
+
+    def remove_feed(self, url: str) -> bool:
+        return self._write(lambda conn: feeds.remove_feed(conn, url))
+
+    def list_feeds(self) -> Sequence[Feed]:
+        return self._read(feeds.list_feeds)
+
+    def feed_ids(self, urls: Iterable[str] | None = None) -> list[int]:
+        """Ids of the given feeds (all enabled feeds when `urls` is None)."""
+        return self._read(lambda conn: feeds.feed_ids(conn, urls))
+
+    def search(self, words: str, limit: int) -> list[SearchHit]:
+        return self._read(lambda conn: search_articles(conn, words, limit))
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        return self._read(reports.store_stats)
+
+    def clusters(self) -> list[tuple[Copy, int]]:
+        return self._read(reports.clusters)
+
+    def copies_of(self, article_id: int) -> list[Copy]:
+        return self._read(lambda conn: reports.copies_of(conn, article_id))
+
+    async def stored_page_ids(self, since: datetime | None) -> list[int]:
+        return await self._read_off_loop(lambda conn: articles.stored_page_ids(conn, since))
+
+    async def stored_pages(self, ids: list[int]) -> list[tuple[int, str, str]]:
+        """(id, canonical URL, raw HTML) of these articles."""
+        return await self._read_off_loop(lambda conn: list(articles.stored_pages(conn, ids)))
+
+    # -- the worker ---------------------------------------------------------------------
+
+    async def due_feeds(
+        self, owner: str, lease_seconds: int, limit: int, due_by: datetime
+    ) -> list[int]:
+        """Lease up to `limit` feeds due by `due_by` and not leased by a live worker."""
+        return await self._write_off_loop(
+            lambda conn: feeds.claim_due_feeds(
+                conn, owner, utcnow(), lease_seconds, limit, due_by=due_by
+            )
+        )
+
+    async def release_leases(self, owner: str, feed_ids: Iterable[int] | None = None) -> None:
+        await self._write_off_loop(lambda conn: feeds.release_leases(conn, owner, feed_ids))
+
+    async def feed_state(self, feed_id: int) -> FeedState:
+        return await self._read_off_loop(lambda conn: feeds.load_feed_state(conn, feed_id))
+
+    async def record_check(self, check: FeedCheck) -> Lookup:
+        """Write what one check of a feed found (its state, entries and fetch log row), and
+        in the same transaction look up the feed's entries that are not articles yet: those
+        whose page is one already (in any spelling of its URL) are linked to it, the others
+        are returned, to fetch."""
+
+        def record(conn: Connection) -> Lookup:
+            feeds.save_feed_check(conn, check)
+            return _look_up(conn, _pending_entries(conn, check.feed_id))
+
+        return await self._write_off_loop(record)
+
+    async def look_up(self, pending: Sequence[PendingEntry]) -> Lookup:
+        """As `record_check` does, for entries given directly (pages without a feed)."""
+        return await self._write_off_loop(lambda conn: _look_up(conn, pending))
+
+    async def claim_pages(
+        self, pending: Sequence[PendingEntry], owner: str, lease: float
+    ) -> tuple[set[str], Lookup]:
+        """Claim the entries' pages (by canonical URL) for `owner` to fetch, where no other
+        worker holds them. Pages another worker stored since they were looked up are linked
+        instead. Returns the pages claimed, and the entries linked and still unknown."""
+
+        def claim(conn: Connection) -> tuple[set[str], Lookup]:
+            pages: dict[str, list[str]] = {}
+            for entry in pending:
+                pages.setdefault(canonical_url(entry.link), []).extend(spellings(entry.link))
+            claimed, known = page_claims.claim_unstored_pages(conn, pages, owner, utcnow(), lease)
+            return claimed, _link_known(conn, pending, known)
+
+        return await self._write_off_loop(claim)
+
+    async def article_of_released_page(self, page: str, link: str) -> tuple[bool, int | None]:
+        """Whether another worker has let go of `page`, and then the article it became
+        (None when it failed there)."""
+
+        def look(conn: Connection) -> tuple[bool, int | None]:
+            if page_claims.page_claimed(conn, page, utcnow()):
+                return False, None
+            known = dedup.articles_for_urls(conn, spellings(link))
+            return True, next(iter(known.values()), None)
+
+        return await self._read_off_loop(look)
+
+    async def link_entries(self, links: Mapping[int, int]) -> None:
+        """Point entries (by id) at the article each became."""
+        if links:
+            await self._write_off_loop(lambda conn: entries.link_entries(conn, links))
+
+    async def log_fetches(self, records: list[FetchRecord]) -> None:
+        await self._write_off_loop(lambda conn: fetches.log_fetches(conn, records))
+
+    async def release_pages(self, pages: list[str], owner: str) -> None:
+        await self._write_off_loop(lambda conn: page_claims.release_pages(conn, pages, owner))
+
+
+def _pending_entries(conn: Connection, feed_id: int) -> list[PendingEntry]:
+    """The feed's entries with a link that have not become an article yet."""
+    query = select(Entry.id, Entry.feed_id, Entry.link).where(
+        Entry.article_id.is_(None), Entry.link.is_not(None), Entry.feed_id == feed_id
+    )
+    return [PendingEntry(r.id, r.feed_id, r.link) for r in conn.execute(query)]
+
+
+def _look_up(conn: Connection, pending: Sequence[PendingEntry]) -> Lookup:
+    spelled = {entry.id: spellings(entry.link) for entry in pending}
+    known = dedup.articles_for_urls(conn, [url for urls in spelled.values() for url in urls])
+    return _link_known(conn, pending, known, spelled)
+
+
+def _link_known(
+    conn: Connection,
+    pending: Sequence[PendingEntry],
+    known: Mapping[str, int],
+    spelled: Mapping[int, list[str]] | None = None,
+) -> Lookup:
+    """Link the entries whose page is in `known` (URL -> article); the others are left."""
+    links: dict[int, int] = {}
+    unknown = []
+    found = 0
+    for entry in pending:
+        urls = spelled[entry.id] if spelled is not None else spellings(entry.link)
+        article_id = next((known[u] for u in urls if u in known), None)
+        if article_id is None:
+            unknown.append(entry)
+            continue
+        found += 1
+        if entry.feed_id is not None:
+            links[entry.id] = article_id
+    entries.link_entries(conn, links)
+    return Lookup(found, unknown)
