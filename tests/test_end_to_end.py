@@ -20,9 +20,10 @@ from storage.models import Article, Entry, Feed, Fetch, RemovedBlock
 from tests.helpers.site import AEB, Site
 from tests.helpers.workers import page_hits, settings_env
 
-pytestmark = pytest.mark.slow
-
-pytestmark = pytest.mark.skipif(not AEB.exists(), reason=f"benchmark data not found at {AEB}")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not AEB.exists(), reason=f"benchmark data not found at {AEB}"),
+]
 
 
 def ingest(env: dict[str, str], *args: str) -> Any:
