@@ -6,7 +6,10 @@ and the time of one insert + lookup as the store grows.
 
 Texts are the ground truth of ../shared/bench/aeb/ plus, for distinct articles, texts made by
 mixing its sentences. Kinds of copy: 1% and 2% of words edited, wrapped in boilerplate,
-under tracking-parameter URLs, teaser (first third) vs full text. Recall counts a copy as
+under tracking-parameter URLs, teaser (first third) vs full text. Walls and shells: distinct
+stories whose pages show only a paywall stub, a consent dialog, an "enable JavaScript"
+notice or an empty template, through the real intake: false merges must be 0, while real
+exact copies on a second host still merge. Recall counts a copy as
 found when the LSH index returns the original as a candidate and verification accepts it.
 The scaling part fills a real SQLite store (articles + band index) with synthetic
 fingerprints and times the real lookup + insert queries; the peer is the same operation at
@@ -37,13 +40,19 @@ from ingest.dedup.fingerprint import (  # noqa: E402
     NUM_HASHES,
     Fingerprint,
     band_keys,
+    content_hash,
     content_words,
     fingerprint,
     is_near_duplicate,
 )
+from ingest.dedup.prepare import prepare  # noqa: E402
+from ingest.extract import extract_article  # noqa: E402
+from ingest.types import Intake  # noqa: E402
 from ingest.urls import canonical_url  # noqa: E402
+from ingest.worker.writer import take_in_all  # noqa: E402
 from storage.dedup import near_candidates, replace_bands  # noqa: E402
 from storage.engine import create_store_engine  # noqa: E402
+from storage.intake import IntakeTransaction  # noqa: E402
 from storage.models import Article, NearDupBand  # noqa: E402
 from storage.schema import upgrade  # noqa: E402
 
@@ -129,6 +138,72 @@ def false_merges(corpus: list[tuple[str, str]]) -> None:
     print(
         f"distinct articles: {len(prints)}, pairs: {pairs}, LSH candidates: "
         f"{len(candidates)}, false merges: {merged} (rate {merged / pairs:.2e})"
+    )
+
+
+WALL_PAGES = {
+    "paywall": "<p>This article is for subscribers only. Subscribe now to continue reading, "
+    "or log in if you are already a subscriber.</p>",
+    "consent": "<h2>Your Privacy</h2><p>We and our partners store and/or access information on "
+    "a device, such as cookies, and process personal data, such as unique identifiers and "
+    "standard information sent by a device, for personalised ads and content, ad and content "
+    "measurement, audience insights and product development.</p><p>With your permission we "
+    "and our partners may use precise geolocation data and identification through device "
+    "scanning. You may accept all, reject all or manage preferences.</p>",
+    "javascript": "<p>Please enable JavaScript to continue. Your browser is not supported.</p>",
+    "empty shell": "",
+}
+
+
+def walls_and_shells(corpus: list[tuple[str, str]]) -> None:
+    """Distinct stories whose pages show only a wall or a template shell, on four hosts,
+    through the real intake into a real store: each must stay its own article. Real exact
+    copies on a second host, taken in alongside, must still merge."""
+    seen = datetime.now(UTC)
+    stories: list[tuple[str, str, str]] = []  # (kind, url, html)
+    for kind, body in WALL_PAGES.items():
+        for n in range(50):
+            url = f"https://host{n % 4}.example/{kind.replace(' ', '-')}/{n}"
+            html = (
+                f"<html><head><title>Story {n}</title></head><body><nav><a href='/'>Home</a>"
+                f"</nav><main>{body}</main><footer>© Host {n % 4}</footer></body></html>"
+            )
+            stories.append((kind, url, html))
+    copies = [
+        (f"https://wire.example/{i}", f"https://partner.example/{i}", t)
+        for i, (_, t) in enumerate(corpus[:50])
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = create_store_engine(f"sqlite:///{tmp}/walls.db")
+        upgrade(engine)
+        extracted = [extract_article(html, url) for _, url, html in stories]
+        # The previous rule: any two equal (non-empty) texts are one article.
+        old_keys = [
+            content_hash(content_words(a.text)) or u
+            for a, (_, u, _) in zip(extracted, stories, strict=True)
+        ]
+        old_merges = len(stories) - len(set(old_keys))
+        prepared = [prepare(s[1], a, seen) for s, a in zip(stories, extracted, strict=True)]
+        for original, copy, text in copies:
+            body = "".join(f"<p>{p}</p>" for p in text.split("\n") if p.strip())
+            page = f"<html><body><article>{body}</article></body></html>"
+            prepared += [prepare(u, extract_article(page, u), seen) for u in (original, copy)]
+        with engine.begin() as conn:
+            outcomes = take_in_all(IntakeTransaction(conn), prepared)
+        engine.dispose()
+    taken = [o for o in outcomes if isinstance(o, Intake)]
+    walls = taken[: len(stories)]
+    articles = {o.article_id for o in walls}
+    merged = len(walls) - len(articles) + sum(1 for o in walls if o.duplicate_of is not None)
+    kinds = ", ".join(f"{kind} {sum(1 for k, _, _ in stories if k == kind)}" for kind in WALL_PAGES)
+    pairs = taken[len(stories) :]
+    found = sum(
+        1 for a, b in zip(pairs[::2], pairs[1::2], strict=True) if a.article_id == b.article_id
+    )
+    print(
+        f"walls and shells among distinct articles: {len(stories)} stories ({kinds}), "
+        f"{len(articles)} articles, false merges: {merged} (the previous rule: {old_merges}); "
+        f"real exact copies on a second host merged: {found}/{len(copies)}"
     )
 
 
@@ -219,6 +294,7 @@ def main() -> None:
     corpus = texts()
     recall(corpus)
     false_merges(corpus)
+    walls_and_shells(corpus)
     scaling([int(s) for s in args.sizes.split(",")], corpus)
 
 

@@ -329,11 +329,17 @@ def reprocess(since: datetime | None) -> None:
     """Re-run extraction, cleaning and dedup on the stored raw HTML, without refetching."""
     store = open_store()
     when = since.replace(tzinfo=UTC) if since is not None else None
-    done, errors = asyncio.run(run_reprocess(_settings(), store, when))
+    result = asyncio.run(run_reprocess(_settings(), store, when))
     store.close()
-    for error in errors:
+    for error in result.errors:
         click.echo(f"error: {error}", err=True)
-    click.echo(f"Reprocessed {done} article(s); {len(errors)} failed.")
+    click.echo(f"Reprocessed {result.done} article(s); {len(result.errors)} failed.")
+    if result.split_articles:
+        click.echo(
+            f"Split {result.split_entries} stor{'y' if result.split_entries == 1 else 'ies'} "
+            f"out of {result.split_articles} article(s) that had taken them in by the old "
+            "merge rule: their pages are fetched at their feeds' next check."
+        )
 
 
 @main.command()

@@ -92,6 +92,14 @@ class Settings:
     max_backoff: int = _setting(
         24 * 60 * 60, "Longest wait after repeated errors before a feed is retried, in seconds."
     )
+    page_retry_interval: int = _setting(
+        60 * 60,
+        "Wait before a page that failed (fetch, extraction or store) is tried again, in "
+        "seconds; it doubles with each failure, up to max_backoff.",
+    )
+    max_page_attempts: int = _setting(
+        5, "Failures of a page after which it is given up (the reason stays on its entry)."
+    )
 
     @classmethod
     def help_for(cls, name: str) -> str:

@@ -132,6 +132,24 @@ class FeedCheck:
     skipped: tuple[str, ...] = ()
 
 
+class TextSource(StrEnum):
+    """Where an article's text came from."""
+
+    PAGE = "page"
+    FEED = "feed"
+
+
+@dataclass(frozen=True)
+class EntryData:
+    """What a feed says of an entry's page: the article's second source."""
+
+    title: str | None = None
+    author: str | None = None
+    published: datetime | None = None
+    content: str | None = None
+    """The entry's full content, else its summary (HTML)."""
+
+
 @dataclass(frozen=True)
 class PendingEntry:
     """An entry whose page is not an article yet (`feed_id` None: a page given directly)."""
@@ -139,6 +157,9 @@ class PendingEntry:
     id: int
     feed_id: int | None
     link: str
+    feed: EntryData | None = None
+    attempts: int = 0
+    """Times its page failed so far."""
 
 
 @dataclass(frozen=True)
@@ -199,6 +220,11 @@ class ArticleRecord:
     fingerprint: bytes | None = None
     raw_html: InitVar[str | None] = None
     removed: tuple[Removed, ...] = field(default=())
+    text_source: str = TextSource.PAGE
+    feed_fields: tuple[str, ...] = ()
+    """The fields the feed entry gave (the page's where it had them)."""
+    wall: str | None = None
+    """Why the page is not an article (a paywall, a consent dialog ...), if it is not."""
     raw_html_blob: bytes | None = field(default=None, repr=False, compare=False)
     """The raw HTML compressed when the record is made (not in the write transaction), and
     carried over by `dataclasses.replace`. Only the compressed form is kept: a record

@@ -44,6 +44,9 @@ ARTICLE_COLUMNS = (
     "fingerprint",
     "duplicate_of",
     "raw_html",
+    "text_source",
+    "feed_fields",
+    "wall",
 )
 _DELETE_REMOVED = delete(RemovedBlock).where(RemovedBlock.article_id == bindparam("article_id"))
 _INSERT_REMOVED = insert(RemovedBlock)
@@ -100,6 +103,9 @@ def store_article(
         "fingerprint": record.fingerprint,
         "duplicate_of": duplicate_of,
         "raw_html": record.raw_html_blob,
+        "text_source": record.text_source,
+        "feed_fields": " ".join(record.feed_fields) or None,
+        "wall": record.wall,
     }
     article_id, first_seen, changed_at = conn.execute(_article_upsert(conn.dialect.name), row).one()
     created = first_seen == record.seen_at

@@ -23,6 +23,8 @@ class EntryRecord:
     title: str | None
     published_at: datetime | None
     article_id: int | None = None
+    author: str | None = None
+    content: str | None = None
 
 
 def upsert_entries(conn: Connection, records: Sequence[EntryRecord]) -> int:
@@ -35,6 +37,8 @@ def upsert_entries(conn: Connection, records: Sequence[EntryRecord]) -> int:
         "link": excluded.link,
         "title": excluded.title,
         "published_at": func.coalesce(excluded.published_at, ENTRIES.c.published_at),
+        "author": func.coalesce(excluded.author, ENTRIES.c.author),
+        "content": func.coalesce(excluded.content, ENTRIES.c.content),
         "article_id": func.coalesce(excluded.article_id, ENTRIES.c.article_id),
     }
     return upsert(conn, ENTRIES, rows, key=["feed_id", "guid"], update=update)
@@ -52,3 +56,15 @@ def link_entries(conn: Connection, links: Mapping[int, int]) -> None:
     if links:
         rows = [{"entry_id": e, "linked_article": a} for e, a in links.items()]
         conn.execute(_LINK, rows)
+
+
+def record_page_failure(
+    conn: Connection, entry_id: int, attempts: int, retry_at: datetime | None, error: str
+) -> None:
+    """The entry's page failed again: tried `attempts` times, next at `retry_at` (None:
+    given up), and why."""
+    conn.execute(
+        update(Entry)
+        .where(Entry.id == entry_id)
+        .values(attempts=attempts, retry_at=retry_at, last_error=error)
+    )

@@ -84,7 +84,18 @@ def save_feed_check(conn: Connection, check: FeedCheck) -> None:
     conn.execute(update(FEEDS).where(FEEDS.c.id == check.feed_id).values(values))
     upsert_entries(
         conn,
-        [EntryRecord(check.feed_id, e.guid, e.link, e.title, e.published) for e in check.entries],
+        [
+            EntryRecord(
+                check.feed_id,
+                e.guid,
+                e.link,
+                e.title,
+                e.published,
+                author=e.author,
+                content=e.content or e.summary,
+            )
+            for e in check.entries
+        ],
     )
     log_fetches(conn, [check.fetch])
 

@@ -114,6 +114,12 @@ class Article(Base):
         ForeignKey("articles.id", ondelete="SET NULL"), index=True
     )
     raw_html: Mapped[bytes | None] = mapped_column(LargeBinary)
+    text_source: Mapped[str] = mapped_column(String(8), default="page", server_default="page")
+    """Where the text came from: "page", or "feed" (the entry's own content)."""
+    feed_fields: Mapped[str | None] = mapped_column(Text)
+    """The fields the feed entry gave, space-separated ("title author published text")."""
+    wall: Mapped[str | None] = mapped_column(String(40))
+    """Why the page is not an article ("paywall", "consent", "javascript", "empty")."""
 
 
 class ArticleUrl(Base):
@@ -190,6 +196,14 @@ class Entry(Base):
     article_id: Mapped[int | None] = mapped_column(
         ForeignKey("articles.id", ondelete="SET NULL"), index=True
     )
+    author: Mapped[str | None] = mapped_column(Text)
+    content: Mapped[str | None] = mapped_column(Text)
+    """The entry's full content, else its summary (HTML), as the feed gave it."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Times its page failed (fetch, extraction or store); reset by none: it is history."""
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When its page may be tried again after a failure."""
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class Fetch(Base):

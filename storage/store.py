@@ -25,18 +25,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO, Any, TypeVar
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, delete, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ingest.errors import StoreError, describe
-from ingest.types import FeedCheck, FeedState, FetchRecord, PendingEntry, utcnow
+from ingest.types import EntryData, FeedCheck, FeedState, FetchRecord, PendingEntry, utcnow
 from ingest.urls import canonical_url, spellings
 from storage import articles, dedup, entries, feeds, fetches, page_claims, reports, schema
 from storage.engine import SQLITE_CACHE_KIB, create_store_engine, reading
 from storage.intake import IntakeTransaction
-from storage.models import Entry, Feed
+from storage.models import Article, ArticleUrl, Entry, Feed
 from storage.reports import Copy
 from storage.search import SearchHit, search_articles
 
@@ -186,9 +186,39 @@ class Store:
     async def stored_page_ids(self, since: datetime | None) -> list[int]:
         return await self._read_off_loop(lambda conn: articles.stored_page_ids(conn, since))
 
-    async def stored_pages(self, ids: list[int]) -> list[tuple[int, str, str]]:
-        """(id, canonical URL, raw HTML) of these articles."""
-        return await self._read_off_loop(lambda conn: list(articles.stored_pages(conn, ids)))
+    async def stored_pages(self, ids: list[int]) -> list[tuple[int, str, str, EntryData | None]]:
+        """(id, canonical URL, raw HTML, what its first entry's feed says) of these
+        articles."""
+
+        def read(conn: Connection) -> list[tuple[int, str, str, EntryData | None]]:
+            feed = _entry_data(conn, ids)
+            return [(i, url, raw, feed.get(i)) for i, url, raw in articles.stored_pages(conn, ids)]
+
+        return await self._read_off_loop(read)
+
+    async def merged_url_groups(self) -> list[MergedUrls]:
+        """The URLs that joined an article after it was stored (by its text, or as new
+        spellings of its page), grouped by the moment they joined."""
+        return await self._read_off_loop(_merged_url_groups)
+
+    async def split_off(self, article_id: int, urls: Sequence[str]) -> int:
+        """Take `urls` from the article, and unlink the entries that named them, so that
+        their pages are fetched again as articles of their own; the entries unlinked."""
+
+        def split(conn: Connection) -> int:
+            conn.execute(
+                delete(ArticleUrl).where(
+                    ArticleUrl.article_id == article_id, ArticleUrl.url.in_(list(urls))
+                )
+            )
+            result = conn.execute(
+                update(Entry)
+                .where(Entry.article_id == article_id, Entry.link.in_(list(urls)))
+                .values(article_id=None, attempts=0, retry_at=None, last_error=None)
+            )
+            return int(result.rowcount)
+
+        return await self._write_off_loop(split)
 
     # -- the worker ---------------------------------------------------------------------
 
@@ -208,15 +238,17 @@ class Store:
     async def feed_state(self, feed_id: int) -> FeedState:
         return await self._read_off_loop(lambda conn: feeds.load_feed_state(conn, feed_id))
 
-    async def record_check(self, check: FeedCheck) -> Lookup:
+    async def record_check(self, check: FeedCheck, max_attempts: int) -> Lookup:
         """Write what one check of a feed found (its state, entries and fetch log row), and
-        in the same transaction look up the feed's entries that are not articles yet: those
-        whose page is one already (in any spelling of its URL) are linked to it, the others
-        are returned, to fetch."""
+        in the same transaction look up the feed's entries that are not articles yet (and
+        whose page has not failed `max_attempts` times, nor is waiting to be retried):
+        those whose page is one already (in any spelling of its URL) are linked to it, the
+        others are returned, to fetch."""
 
         def record(conn: Connection) -> Lookup:
             feeds.save_feed_check(conn, check)
-            return _look_up(conn, _pending_entries(conn, check.feed_id))
+            pending = _pending_entries(conn, check.feed_id, utcnow(), max_attempts)
+            return _look_up(conn, pending)
 
         return await self._write_off_loop(record)
 
@@ -260,16 +292,111 @@ class Store:
     async def log_fetches(self, records: list[FetchRecord]) -> None:
         await self._write_off_loop(lambda conn: fetches.log_fetches(conn, records))
 
+    async def page_failed(
+        self, record: FetchRecord, entry: PendingEntry, retry_at: datetime | None
+    ) -> None:
+        """A page that failed: its fetch log row (kind and reason), and on its entry the
+        failure counted, its reason, and when to try again (None: given up)."""
+
+        def write(conn: Connection) -> None:
+            fetches.log_fetches(conn, [record])
+            if entry.feed_id is not None:
+                error = f"{record.error_kind}: {record.error}"
+                entries.record_page_failure(conn, entry.id, entry.attempts + 1, retry_at, error)
+
+        await self._write_off_loop(write)
+
     async def release_pages(self, pages: list[str], owner: str) -> None:
         await self._write_off_loop(lambda conn: page_claims.release_pages(conn, pages, owner))
 
 
-def _pending_entries(conn: Connection, feed_id: int) -> list[PendingEntry]:
-    """The feed's entries with a link that have not become an article yet."""
-    query = select(Entry.id, Entry.feed_id, Entry.link).where(
-        Entry.article_id.is_(None), Entry.link.is_not(None), Entry.feed_id == feed_id
+def _pending_entries(
+    conn: Connection, feed_id: int, now: datetime, max_attempts: int
+) -> list[PendingEntry]:
+    """The feed's entries with a link that have not become an article yet, but those whose
+    page failed and waits for its retry, or was given up."""
+    query = select(
+        Entry.id,
+        Entry.feed_id,
+        Entry.link,
+        Entry.title,
+        Entry.author,
+        Entry.published_at,
+        Entry.content,
+        Entry.attempts,
+    ).where(
+        Entry.article_id.is_(None),
+        Entry.link.is_not(None),
+        Entry.feed_id == feed_id,
+        Entry.attempts < max_attempts,
+        or_(Entry.retry_at.is_(None), Entry.retry_at <= now),
     )
-    return [PendingEntry(r.id, r.feed_id, r.link) for r in conn.execute(query)]
+    return [
+        PendingEntry(
+            r.id,
+            r.feed_id,
+            r.link,
+            EntryData(r.title, r.author, r.published_at, r.content),
+            r.attempts,
+        )
+        for r in conn.execute(query)
+    ]
+
+
+def _entry_data(conn: Connection, article_ids: list[int]) -> dict[int, EntryData]:
+    """What the first entry of each article says of it."""
+    query = (
+        select(Entry.article_id, Entry.title, Entry.author, Entry.published_at, Entry.content)
+        .where(Entry.article_id.in_(article_ids))
+        .order_by(Entry.id.desc())
+    )
+    return {
+        r.article_id: EntryData(r.title, r.author, r.published_at, r.content)
+        for r in conn.execute(query)
+    }
+
+
+@dataclass(frozen=True)
+class MergedUrls:
+    """URLs that joined a stored article together, and what the article is."""
+
+    article_id: int
+    canonical_url: str
+    host: str
+    words: int
+    wall: str | None
+    urls: tuple[str, ...]
+
+
+def _merged_url_groups(conn: Connection) -> list[MergedUrls]:
+    query = (
+        select(
+            Article.id,
+            Article.canonical_url,
+            Article.host,
+            Article.word_count,
+            Article.wall,
+            ArticleUrl.url,
+            ArticleUrl.first_seen_at,
+        )
+        .join(ArticleUrl, ArticleUrl.article_id == Article.id)
+        .where(ArticleUrl.first_seen_at != Article.first_seen_at)
+        .order_by(Article.id, ArticleUrl.first_seen_at, ArticleUrl.url)
+    )
+    groups: dict[tuple[int, datetime], list[Any]] = {}
+    for row in conn.execute(query):
+        groups.setdefault((row.id, row.first_seen_at), []).append(row)
+    return [
+        MergedUrls(
+            rows[0].id,
+            rows[0].canonical_url,
+            rows[0].host,
+            rows[0].word_count,
+            rows[0].wall,
+            tuple(r.url for r in rows),
+        )
+        for rows in groups.values()
+    ]
 
 
 def _look_up(conn: Connection, pending: Sequence[PendingEntry]) -> Lookup:

@@ -14,7 +14,16 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, func, select
 
-from ingest.dedup.decide import Action, Decision, decide, outcome
+from ingest.dedup.decide import (
+    MIN_MERGE_WORDS,
+    Action,
+    Decision,
+    MergeScope,
+    decide,
+    merge_scope,
+    outcome,
+    wrongly_merged,
+)
 from ingest.dedup.fingerprint import (
     _PRIME,
     MIN_NEAR_WORDS,
@@ -251,6 +260,54 @@ def test_the_outcome_of_a_decision(
     decision: Decision, created: bool, changed: bool, expected: Outcome
 ) -> None:
     assert outcome(decision, created, changed) == expected
+
+
+@pytest.mark.parametrize(
+    ("words", "wall", "expected"),
+    [
+        (400, None, MergeScope.ANY_HOST),
+        (MIN_MERGE_WORDS, None, MergeScope.ANY_HOST),
+        (MIN_MERGE_WORDS - 1, None, MergeScope.SAME_HOST),
+        (3, None, MergeScope.SAME_HOST),
+        (0, None, MergeScope.NEVER),
+        (400, "consent", MergeScope.NEVER),
+        (20, "paywall", MergeScope.NEVER),
+    ],
+)
+def test_which_texts_may_merge(words: int, wall: str | None, expected: MergeScope) -> None:
+    assert merge_scope(words, wall) == expected
+
+
+@pytest.mark.parametrize(
+    ("scope", "urls", "expected"),
+    [
+        (MergeScope.ANY_HOST, ["https://b.example/x"], False),
+        (MergeScope.SAME_HOST, ["https://a.example/y", "https://a.example/y?utm_source=z"], False),
+        (MergeScope.SAME_HOST, ["https://b.example/x"], True),
+        (MergeScope.NEVER, ["https://a.example/y"], True),
+    ],
+)
+def test_which_old_merges_are_split(scope: MergeScope, urls: list[str], expected: bool) -> None:
+    assert wrongly_merged(scope, "a.example", urls) is expected
+
+
+def test_a_wall_never_merges_even_with_its_own_text_or_a_near_copy() -> None:
+    wall = replace(article(_ORIGINAL), wall="paywall")
+    prepared = prepare("https://b.example/x", wall, T0)
+    assert (prepared.merge, prepared.record.content_hash, prepared.band_keys) == (
+        MergeScope.NEVER,
+        None,
+        [],
+    )
+    assert decide(prepared, None, 6, _CANDIDATES["a near copy"]) == Decision(Action.STORE)
+
+
+def test_a_short_text_merges_only_on_its_own_host() -> None:
+    short = article("Gates open at nine; the fair runs until six on Sunday.")
+    here = prepare("https://a.example/1", short, T0).record.content_hash
+    again = prepare("https://a.example/2", short, T0).record.content_hash
+    elsewhere = prepare("https://b.example/1", short, T0).record.content_hash
+    assert here == again and here != elsewhere and None not in (here, elsewhere)
 
 
 # The store after intake.

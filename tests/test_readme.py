@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select, text
 from ingest.config import Settings
 from ingest.types import Removed
 from storage.articles import store_article
-from storage.entries import EntryRecord, upsert_entries
+from storage.entries import EntryRecord, record_page_failure, upsert_entries
 from storage.feeds import add_feeds
 from storage.models import Feed
 from tests.helpers.records import T0, article
@@ -32,6 +32,8 @@ def test_readme_has_the_queries_the_tests_check() -> None:
         "latest_per_feed",
         "duplicates_of_article",
         "removed_from_article",
+        "text_from_feed",
+        "failed_pages",
         "search_sqlite",
         "search_postgresql",
     }
@@ -99,6 +101,33 @@ def test_removed_from_article(filled: Engine) -> None:
     assert run(filled, "removed_from_article") == [
         (0, "duplicate", "Repeated."),
         (1, "related-links", "X"),
+    ]
+
+
+def test_text_from_feed(filled: Engine) -> None:
+    with filled.begin() as conn:
+        walled = article(
+            "https://a.example/walled",
+            title="Behind the wall",
+            text_source="feed",
+            feed_fields=("title", "text"),
+            wall="paywall",
+        )
+        stored = store_article(conn, walled)
+    assert run(filled, "text_from_feed") == [
+        (stored.id, "https://a.example/walled", "Behind the wall", "paywall", "title text")
+    ]
+
+
+def test_failed_pages(filled: Engine) -> None:
+    with filled.begin() as conn:
+        feed_id = conn.execute(select(Feed.id).where(Feed.url == "https://a.example/feed")).scalar()
+        upsert_entries(conn, [EntryRecord(feed_id, "9", "https://a.example/hang", None, None)])
+        entry_id = conn.execute(text("SELECT id FROM entries WHERE guid = '9'")).scalar_one()
+        record_page_failure(conn, entry_id, 2, T0, "extract-timeout: took longer than 20s")
+    rows = run(filled, "failed_pages")
+    assert [r[:3] for r in rows] == [
+        ("https://a.example/hang", 2, "extract-timeout: took longer than 20s")
     ]
 
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from ingest.feeds.schedule import (
     CheckOutcome,
-    FeedState,
     Policy,
     adaptive_interval,
     backoff_seconds,
     freshness_seconds,
     next_state,
+    page_retry_at,
     parse_retry_after,
 )
+from ingest.types import FeedState
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 POLICY = Policy(min_interval=900, default_interval=3600, max_interval=86400, max_backoff=86400)
@@ -122,3 +125,21 @@ def test_adaptive_polling_follows_the_publishing_rate() -> None:
     assert adaptive_interval(frantic, POLICY) == POLICY.min_interval
     assert adaptive_interval([NOW], POLICY) == POLICY.default_interval
     assert wait(after(CheckOutcome(200, {}, entry_dates=busy))) == 1800
+
+
+@pytest.mark.parametrize(
+    ("attempts", "expected"),
+    [(1, 3600), (2, 7200), (3, 14400), (4, 28800), (5, None)],
+)
+def test_a_failed_page_is_retried_later_and_later_then_given_up(
+    attempts: int, expected: int | None
+) -> None:
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    retry = page_retry_at(attempts, now, interval=3600, max_backoff=86400, max_attempts=5)
+    assert retry == (now + timedelta(seconds=expected) if expected is not None else None)
+
+
+def test_a_page_retry_waits_at_most_the_longest_backoff() -> None:
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    retry = page_retry_at(9, now, interval=3600, max_backoff=86400, max_attempts=20)
+    assert retry == now + timedelta(seconds=86400)

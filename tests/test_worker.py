@@ -416,3 +416,27 @@ def test_a_crash_or_hang_in_a_batch_fails_that_page_alone(tmp_path: Path) -> Non
     assert [r for n, r in enumerate(results) if n not in (1, 4)] == [
         f"ok {n}" for n in range(12) if n not in (1, 4)
     ]
+
+
+def test_a_crash_or_hang_is_an_extract_error_of_its_own_kind(tmp_path: Path) -> None:
+    """What the pipeline writes to the fetch log and the entry: the kind says which."""
+    url = f"sqlite:///{tmp_path}/store.db"
+    upgrade(create_store_engine(url))
+
+    async def go() -> list[tuple[str, str]]:
+        pool = PageWorkers(StoreOptions(url), workers=1, timeout=2.0, job=crash_or_extract)
+        kinds = []
+        try:
+            for content in (b"crash", HANG):
+                try:
+                    await pool.process(Page(content, "https://x.example/p"))
+                except IngestError as exc:
+                    kinds.append((exc.kind, type(exc).__name__))
+            return kinds
+        finally:
+            pool.close()
+
+    assert asyncio.run(go()) == [
+        ("extract-crash", "ExtractError"),
+        ("extract-timeout", "ExtractError"),
+    ]

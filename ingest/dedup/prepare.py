@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from ingest.dedup.decide import MergeScope, merge_scope
 from ingest.dedup.fingerprint import (
     Fingerprint,
     band_keys,
@@ -37,6 +38,7 @@ class Prepared:
     fingerprint: Fingerprint
     band_keys: list[int]
     block_keys: dict[str, str]
+    merge: MergeScope = MergeScope.ANY_HOST
 
 
 def prepare(
@@ -50,9 +52,18 @@ def prepare(
     blocks = normalised_blocks(article.text)
     words = " ".join(normalised for _, normalised in blocks).split()  # = content_words(text)
     fp = fingerprint(words)
+    host = host_of(canonical)
+    merge = merge_scope(len(words), article.wall)
+    # The content hash is the key same texts meet under: none for a text that never
+    # merges, and for a short one, a key of its own host's.
+    digest = None
+    if merge is MergeScope.ANY_HOST:
+        digest = content_hash(words)
+    elif merge is MergeScope.SAME_HOST:
+        digest = content_hash([f"\x00{host}", *words])
     record = ArticleRecord(
         canonical_url=canonical,
-        host=host_of(canonical),
+        host=host,
         seen_at=seen_at,
         text=article.text,
         html=article.html,
@@ -64,9 +75,13 @@ def prepare(
         site_name=article.site_name,
         lead_image=article.lead_image,
         word_count=len(words),
-        content_hash=content_hash(words),
+        content_hash=digest,
         fingerprint=fp.to_bytes(),
         raw_html=raw_html,
         removed=article.removed,
+        text_source=article.text_source,
+        feed_fields=article.feed_fields,
+        wall=article.wall,
     )
-    return Prepared(record, fp, band_keys(fp), block_keys(blocks))
+    keys = band_keys(fp) if merge is not MergeScope.NEVER else []
+    return Prepared(record, fp, keys, block_keys(blocks), merge)

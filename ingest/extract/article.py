@@ -11,7 +11,7 @@ Broken HTML never raises: the worst page gives an empty text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 from html import escape
@@ -23,9 +23,10 @@ from ingest.extract.content import extract_blocks, paragraph_blocks
 from ingest.extract.language import guess_language
 from ingest.extract.metadata import extract_metadata
 from ingest.extract.sanitize import sanitise_html
+from ingest.extract.walls import Wall, wall_reason
 from ingest.http.charset import decode_html, html_for_parser
 from ingest.text import normalise
-from ingest.types import Block, BlockKind, RemovalReason, Removed
+from ingest.types import Block, BlockKind, RemovalReason, Removed, TextSource
 
 __all__ = ["Article", "decode_html", "extract_article"]
 
@@ -46,6 +47,12 @@ class Article:
     """The blocks of the clean main text, in order, each with its own markup."""
     removed: tuple[Removed, ...]
     """Each block that cleaning dropped, with its reason."""
+    wall: str | None = None
+    """Why the page is not an article, when it is a wall (`ingest.extract.walls.Wall`)."""
+    text_source: str = TextSource.PAGE
+    """Where the text came from: the page, or its feed entry (`ingest.extract.feed`)."""
+    feed_fields: tuple[str, ...] = ()
+    """The fields the feed entry gave, where the page had none (or was a wall)."""
 
     @cached_property
     def html(self) -> str:
@@ -67,19 +74,38 @@ def extract_article(
         blocks = extract_blocks(tree)
     except RecursionError:  # absurdly deep markup: fall back to its paragraphs
         blocks = paragraph_blocks(tree)
-    blocks, title_removed = _without_title(blocks, meta.title)
-    cleaned = clean_blocks(blocks)
-    return Article(
-        title=meta.title,
+    article = article_from_blocks(blocks, meta.title)
+    return replace(
+        article,
         author=meta.author,
         published=meta.published,
-        language=meta.language or guess_language(cleaned.text),
+        language=meta.language or article.language,
         canonical_url=meta.canonical_url,
         site_name=meta.site_name,
         lead_image=meta.lead_image,
+    )
+
+
+def article_from_blocks(blocks: list[Block], title: str | None) -> Article:
+    """The article these blocks make, cleaned, with no metadata but its title and the
+    language of its text; a wall when it is one (see `ingest.extract.walls`)."""
+    blocks, title_removed = _without_title(blocks, title)
+    cleaned = clean_blocks(blocks)
+    wall = wall_reason([block.text for block in cleaned.blocks])
+    if wall is Wall.EMPTY and blocks:  # cleaning took all of it: what was it?
+        wall = wall_reason([block.text for block in blocks]) or Wall.EMPTY
+    return Article(
+        title=title,
+        author=None,
+        published=None,
+        language=guess_language(cleaned.text),
+        canonical_url=None,
+        site_name=None,
+        lead_image=None,
         text=cleaned.text,
         blocks=cleaned.blocks,
         removed=title_removed + cleaned.removed,
+        wall=wall,
     )
 
 

@@ -597,6 +597,16 @@ def extract_blocks(tree: LexborHTMLParser) -> list[Block]:
     return blocks
 
 
+def fragment_blocks(tree: LexborHTMLParser) -> list[Block]:
+    """Every block of a fragment that is all article (a feed entry's content): no choice of
+    container, only what is never content pruned."""
+    body = tree.body
+    if body is None:
+        return []
+    prune(body)
+    return _node_blocks(body)
+
+
 def paragraph_blocks(tree: LexborHTMLParser) -> list[Block]:
     """Every paragraph of the page, no structure: the fallback for pathological markup."""
     blocks = []

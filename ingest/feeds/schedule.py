@@ -159,3 +159,14 @@ def next_state(
         last_success_at=now,
         next_check_at=now + timedelta(seconds=wait),
     )
+
+
+def page_retry_at(
+    attempts: int, now: datetime, interval: int, max_backoff: int, max_attempts: int
+) -> datetime | None:
+    """When a page that has now failed `attempts` times is tried again: `interval`, doubling
+    with each failure, at most `max_backoff`; None once it has failed `max_attempts` times
+    (given up)."""
+    if attempts >= max_attempts:
+        return None
+    return now + timedelta(seconds=min(max_backoff, interval * 2 ** (attempts - 1)))

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ingest.config import Settings
+from ingest.dedup.decide import merge_scope, wrongly_merged
 from ingest.errors import IngestError
+from ingest.types import EntryData
+from ingest.urls import canonical_url
 from ingest.worker.page_workers import Page, PageWorkers
 from ingest.worker.pipeline import Pipeline, RunStats
 from storage.store import Store
@@ -44,21 +47,34 @@ async def run_backfill(
         workers.close()
 
 
+@dataclass(frozen=True)
+class Reprocessed:
+    done: int
+    errors: list[str]
+    split_articles: int = 0
+    """Articles that held other stories by the old merge rule."""
+    split_entries: int = 0
+    """Entries taken from them, to be fetched as stories of their own."""
+
+
 async def run_reprocess(
     settings: Settings, store: Store, since: datetime | None, chunk: int = 200
-) -> tuple[int, list[str]]:
+) -> Reprocessed:
     """Stored pages through the page workers (isolated, both cores), a chunk at a time so
-    that memory does not grow with the store. The raw HTML is kept whatever the setting:
-    it is what reprocessing needs."""
+    that memory does not grow with the store, with what their entries' feeds say; then
+    articles that took in other stories by a merge the rule no longer makes are split (see
+    `split_wrong_merges`). The raw HTML is kept whatever the setting: it is what
+    reprocessing needs."""
     workers = PageWorkers.for_settings(store, replace(settings, store_raw_html=True))
     room = asyncio.Semaphore(workers.capacity)
     errors: list[str] = []
     done = 0
 
-    async def one(article_id: int, url: str, raw: str) -> None:
+    async def one(article_id: int, url: str, raw: str, feed: EntryData | None) -> None:
         nonlocal done
         try:
-            await workers.process(Page(raw.encode("utf-8"), url, "text/html; charset=utf-8"))
+            page = Page(raw.encode("utf-8"), url, "text/html; charset=utf-8", feed=feed)
+            await workers.process(page)
             done += 1
         except IngestError as exc:
             errors.append(f"article {article_id}: {exc}")
@@ -75,4 +91,21 @@ async def run_reprocess(
         await asyncio.gather(*tasks)
     finally:
         workers.close()
-    return done, errors
+    articles, entries = await split_wrong_merges(store)
+    return Reprocessed(done, errors, articles, entries)
+
+
+async def split_wrong_merges(store: Store) -> tuple[int, int]:
+    """Split the stories an article took in by its text where the merge rule no longer
+    would (walls, consent boxes, short texts of another host): their URLs leave the article
+    and their entries are unlinked, so that the next check of their feeds fetches them as
+    articles of their own. The articles split and the entries unlinked."""
+    articles: set[int] = set()
+    entries = 0
+    for group in await store.merged_url_groups():
+        if all(canonical_url(url) == group.canonical_url for url in group.urls):
+            continue  # new spellings of the article's own page
+        if wrongly_merged(merge_scope(group.words, group.wall), group.host, group.urls):
+            entries += await store.split_off(group.article_id, group.urls)
+            articles.add(group.article_id)
+    return len(articles), entries

@@ -26,9 +26,10 @@ from ingest.config import Settings
 from ingest.dedup.prepare import Prepared, prepare
 from ingest.errors import ErrorKind, ExtractError, FeedParseError, IngestError, StoreError, describe
 from ingest.extract.article import Article, extract_article
+from ingest.extract.feed import with_feed
 from ingest.feeds.parse import ParsedFeed, parse_feed
 from ingest.http.charset import decode_html
-from ingest.types import Claim, FetchRecord, Intake, utcnow
+from ingest.types import Claim, EntryData, FetchRecord, Intake, utcnow
 from ingest.worker import writer
 from ingest.worker.pool import IsolatedPool
 from storage.store import Store
@@ -48,6 +49,8 @@ class Page:
     entry_id: int | None = None  # the entry to link to the article
     fetch: FetchRecord | None = None  # the fetch log row, written with the article
     claim: Claim | None = None  # the page's claim, let go with the article
+    feed: EntryData | None = None  # what the entry's feed says: the second source
+    feed_only: bool = False  # the page failed: the article is the feed's alone
 
     def stored(self) -> writer.Stored:
         """What the writer needs of it besides the article."""
@@ -78,8 +81,13 @@ def _start_extractor(keep_raw_html: bool) -> None:
 
 def _prepare(job: Job, page: Page) -> Prepared | ExtractError:
     try:
-        article = job(page.content, page.url, page.content_type)
-        raw = decode_html(page.content, page.content_type) if _keep_raw_html else None
+        if page.feed is None:
+            article = job(page.content, page.url, page.content_type)
+        else:
+            from_page = None if page.feed_only else job(page.content, page.url, page.content_type)
+            article = with_feed(from_page, page.feed)
+        keep = _keep_raw_html and not page.feed_only
+        raw = decode_html(page.content, page.content_type) if keep else None
         # Seen "now" for the record; the writer stamps it again as it goes into the store.
         return prepare(page.url, article, utcnow(), page.seen_urls, raw)
     except Exception as exc:  # noqa: BLE001 - reported for this page alone

@@ -16,16 +16,16 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from ingest.config import Settings
 from ingest.errors import ErrorKind, FetchError, IngestError
 from ingest.feeds.check import check_feed
-from ingest.feeds.schedule import Policy
+from ingest.feeds.schedule import Policy, page_retry_at
 from ingest.http.fetch import Fetcher
 from ingest.http.pages import PageFetcher
-from ingest.types import Claim, FetchRecord, Outcome, PendingEntry
+from ingest.types import Claim, FetchRecord, Intake, Outcome, PendingEntry, utcnow
 from ingest.urls import canonical_url
 from ingest.worker.page_workers import Page, PageWorkers
 from storage.store import Lookup, Store
@@ -112,7 +112,7 @@ class Pipeline:
         check = await check_feed(
             self.fetcher, feed_id, state, self.policy, parse=self.workers.parse_feed
         )
-        lookup = await self.store.record_check(check)
+        lookup = await self.store.record_check(check, self.settings.max_page_attempts)
         self.stats.counts[Count.FEEDS] += 1
         log.info(
             "fetch feed=%s status=%s bytes=%s ms=%.0f error=%s",
@@ -200,16 +200,14 @@ class Pipeline:
                 response = await self.pages.fetch(url)
             except FetchError as exc:
                 record = self._fetch_record(entry, started, None, 0, exc.kind, str(exc))
-                await self.store.log_fetches([record])
-                return None
+                return await self._page_failed(entry, record, claim)
         size = len(response.content)
         if response.status != 200:
             error = f"HTTP {response.status}"
             record = self._fetch_record(
                 entry, started, response.status, size, ErrorKind.HTTP, error
             )
-            await self.store.log_fetches([record])
-            return None
+            return await self._page_failed(entry, record, claim)
         fetched = self._fetch_record(entry, started, 200, size, None, None)
         page = Page(
             content=response.content,
@@ -219,13 +217,48 @@ class Pipeline:
             entry_id=entry.id if entry.feed_id is not None else None,
             fetch=fetched,
             claim=claim,
+            feed=entry.feed,
         )
         try:
             intake = await self.workers.process(page)
         except IngestError as exc:
-            await self.store.log_fetches([fetched])
             self.stats.error(f"{url}: {exc}")
-            return None
+            failed = replace(fetched, error_kind=exc.kind, error=str(exc))
+            return await self._page_failed(entry, failed, claim)
+        return self._stored(intake)
+
+    async def _page_failed(
+        self, entry: PendingEntry, record: FetchRecord, claim: Claim | None
+    ) -> int | None:
+        """A page that could not be fetched, extracted or stored: when its feed entry has
+        content of its own, the article is made from that (the failure stays in the fetch
+        log); otherwise the failure is recorded on the entry, to retry later."""
+        if entry.feed is not None and entry.feed.content:
+            page = Page(
+                b"",
+                entry.link,
+                entry_id=entry.id if entry.feed_id is not None else None,
+                fetch=record,
+                claim=claim,
+                feed=entry.feed,
+                feed_only=True,
+            )
+            try:
+                return self._stored(await self.workers.process(page))
+            except IngestError as exc:
+                self.stats.error(f"{entry.link} (from its feed): {exc}")
+        settings = self.settings
+        retry_at = page_retry_at(
+            entry.attempts + 1,
+            utcnow(),
+            settings.page_retry_interval,
+            settings.max_backoff,
+            settings.max_page_attempts,
+        )
+        await self.store.page_failed(record, entry, retry_at)
+        return None
+
+    def _stored(self, intake: Intake) -> int:
         self.stats.counts[Count.PAGES] += 1
         if intake.outcome in (Outcome.SAME_TEXT, Outcome.NEAR_DUPLICATE):
             self.stats.counts[Count.DUPLICATES] += 1

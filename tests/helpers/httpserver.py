@@ -21,7 +21,8 @@ Route = Callable[[BaseHTTPRequestHandler], None]
 class TestServer:
     __test__ = False  # a helper, not a test class
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.routes: dict[str, Route] = {}
         self.hits: Counter[str] = Counter()
         self.request_headers: dict[str, list[dict[str, str]]] = {}
@@ -44,14 +45,14 @@ class TestServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer((host, 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def route(self, path: str, handler: Route) -> str:
         self.routes[path] = handler
