@@ -431,7 +431,7 @@ def _metadata(article: Article) -> dict[str, Any]:
     return {
         "title": article.title,
         "author": article.author,
-        "published": article.published.isoformat() if article.published else None,
+        "published": article.published.astimezone(UTC).isoformat() if article.published else None,
         "language": article.language,
         "canonical_url": article.canonical_url,
         "site_name": article.site_name,

@@ -30,6 +30,12 @@ from ingest.types import Block, BlockKind, RemovalReason, Removed, TextSource
 
 __all__ = ["Article", "decode_html", "extract_article"]
 
+# A chosen box this short (or a wall) is checked against the page's paragraphs, which win
+# when they hold this many times its words, and at least this many.
+RECONSIDER_WORDS = 200
+RECONSIDER_RATIO = 3
+RECONSIDER_MIN_WORDS = 100
+
 
 @dataclass(frozen=True)
 class Article:
@@ -68,13 +74,22 @@ class Article:
 def extract_article(
     html: str | bytes, url: str | None = None, content_type: str | None = None
 ) -> Article:
-    tree = LexborHTMLParser(html_for_parser(html, content_type))
-    meta = extract_metadata(tree, url)
+    markup = html_for_parser(html, content_type)
+    tree = LexborHTMLParser(markup)
+    meta = extract_metadata(tree, url, markup)
     try:
         blocks = extract_blocks(tree)
     except RecursionError:  # absurdly deep markup: fall back to its paragraphs
         blocks = paragraph_blocks(tree)
     article = article_from_blocks(blocks, meta.title)
+    if article.wall is not None or article.word_count < RECONSIDER_WORDS:
+        # The box chosen is a consent, sign-up or paywall box, or holds little: when the
+        # page's own paragraphs make a much longer article, they are the article instead.
+        fallback = article_from_blocks(paragraph_blocks(LexborHTMLParser(markup)), meta.title)
+        if fallback.wall is None and fallback.word_count >= max(
+            RECONSIDER_MIN_WORDS, RECONSIDER_RATIO * article.word_count
+        ):
+            article = fallback
     return replace(
         article,
         author=meta.author,

@@ -389,12 +389,14 @@ def _best_candidate(
 
 
 def _same_template(body: LexborNode, best: LexborNode) -> list[LexborNode]:
-    """Nodes with exactly the best node's tag and class, in document order."""
+    """Nodes with exactly the best node's tag and class, in document order. Matched in
+    Python: a selector built from the page's attribute value breaks on newlines, quotes
+    and backslashes."""
     cls = best.attributes.get("class")
-    if not cls or best.tag not in ("div", "section", "article"):
+    tag = best.tag
+    if not cls or tag not in ("div", "section", "article"):
         return [best]
-    escaped = cls.replace("\\", "\\\\").replace('"', '\\"')
-    return list(body.css(f'{best.tag}[class="{escaped}"]'))
+    return [node for node in body.css(tag) if node.attributes.get("class") == cls]
 
 
 def _with_siblings(

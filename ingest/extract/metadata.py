@@ -1,8 +1,18 @@
 """An article's metadata from the page's own declarations first (JSON-LD, OpenGraph,
-`<meta>`, `<time>`, `rel=canonical`, `lang`), then from the visible page."""
+`<meta>`, `<time>`, `rel=canonical`, `lang`), then from the visible page.
+
+- **Title**: the visible headline (the first `<h1>`) when it agrees with the declared title
+  or stands alone; else the declared title without its site suffix. Entities unescaped.
+- **Author**: a declared author (not the publisher's name), else the visible byline (an
+  element marked as the author's, or "By"/"Written by" followed by a name); calls to
+  action, labels, commenters and initials are refused.
+- **Date**: declarations, then `<time>`, then the first date shown after the headline, then
+  a /YYYY/MM/DD/ path; with the page's own offset.
+"""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterator
@@ -11,9 +21,11 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from ingest.text import normalise
 
 ARTICLE_TYPES = {
     "article",
@@ -32,7 +44,9 @@ ARTICLE_TYPES = {
     "report",
     "posting",
 }
-_TITLE_SUFFIX = re.compile(r"\s+[|\-–—:·•»]\s+[^|\-–—:·•»]{2,60}$")
+# What stands between a headline and the site's name in a <title>: "Headline | Site".
+_TITLE_SEPARATOR = re.compile(r"\s+(?:[|\-–—·•»]|::)\s+")
+_HOST_LABELS = re.compile(r"[.\-]")
 
 
 @dataclass(frozen=True)
@@ -47,7 +61,8 @@ class Metadata:
 
 
 def parse_date(value: str | None) -> datetime | None:
-    """ISO 8601 or RFC 2822 to an aware UTC datetime; a date without a zone is taken as UTC."""
+    """ISO 8601 or RFC 2822 to an aware datetime, with the page's own offset (so that its
+    day is the page's day; the store keeps UTC); a date without a zone is taken as UTC."""
     if not value or not value.strip():
         return None
     text = value.strip()
@@ -67,7 +82,83 @@ def parse_date(value: str | None) -> datetime | None:
                 return None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return parsed
+
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("jan", "january", "janvier", "januar", "enero", "gennaio", "janeiro"),
+            ("feb", "february", "février", "fevrier", "februar", "febrero", "febbraio"),
+            ("mar", "march", "mars", "märz", "marzo", "março"),
+            ("apr", "april", "avril", "abril", "aprile"),
+            ("may", "mai", "mayo", "maggio", "maio"),
+            ("jun", "june", "juin", "juni", "junio", "giugno", "junho"),
+            ("jul", "july", "juillet", "juli", "julio", "luglio", "julho"),
+            ("aug", "august", "août", "aout", "agosto"),
+            ("sep", "sept", "september", "septembre", "septiembre", "settembre", "setembro"),
+            ("oct", "october", "octobre", "oktober", "octubre", "ottobre", "outubro"),
+            ("nov", "november", "novembre", "noviembre", "novembro"),
+            ("dec", "december", "décembre", "decembre", "dezember", "diciembre", "dicembre"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+# Dates as pages show them: "Aug 4, 2025", "4 August 2025", "2025-08-04", "04.08.2025".
+_VISIBLE_DATE = re.compile(
+    rf"\b(?:(?P<m1>{_MONTH})\.?\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y1>20\d\d|19\d\d)"
+    rf"|(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\.?\s+(?:de\s+)?(?P<m2>{_MONTH})\.?,?\s+(?:de\s+)?"
+    rf"(?P<y2>20\d\d|19\d\d)"
+    rf"|(?P<y3>20\d\d|19\d\d)-(?P<m3>\d\d)-(?P<d3>\d\d))\b",
+    re.I,
+)
+_URL_DATE = re.compile(r"/(20\d\d|19\d\d)/(\d{1,2})/(\d{1,2})(?:/|$)")
+_HEADING = re.compile(rb"<h1[\s>]|<h1$", re.I)
+
+
+def _date_from_match(match: re.Match[str]) -> datetime | None:
+    groups = match.groupdict()
+    for n in "123":
+        year = groups.get(f"y{n}")
+        if year is None:
+            continue
+        month_text = groups[f"m{n}"]
+        month = int(month_text) if month_text.isdigit() else _MONTHS.get(month_text.lower())
+        try:
+            return datetime(int(year), month or 0, int(groups[f"d{n}"]), tzinfo=UTC)
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
+def _visible_date(markup: str | bytes | None) -> datetime | None:
+    """The first date the page shows after its headline (in its first 30 kB from there),
+    where a byline's date stands."""
+    if not markup:
+        return None
+    data = markup.encode("utf-8", "replace") if isinstance(markup, str) else markup
+    heading = _HEADING.search(data)
+    start = heading.start() if heading else 0
+    text = data[start : start + 30_000].decode("utf-8", "replace")
+    for match in _VISIBLE_DATE.finditer(text):
+        when = _date_from_match(match)
+        if when is not None and when <= datetime.now(UTC):
+            return when
+    return None
+
+
+def _date_in_url(url: str | None) -> datetime | None:
+    match = _URL_DATE.search(url or "")
+    if match is None:
+        return None
+    year, month, day = (int(part) for part in match.groups())
+    try:
+        return datetime(year, month, day, tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 # One walk over the page finds all three kinds of declaration (a walk costs more than the
@@ -158,17 +249,72 @@ def _first(*values: str | None) -> str | None:
     return next((v.strip() for v in values if v and v.strip()), None)
 
 
-def _visible_title(tree: LexborHTMLParser) -> str | None:
+def _tidy(value: str | None) -> str | None:
+    """Entities unescaped (JSON-LD and some <meta> carry them raw, even twice) and spacing
+    collapsed."""
+    if not value:
+        return None
+    if "&" in value:
+        value = html.unescape(html.unescape(value))
+    return " ".join(value.split()) or None
+
+
+def _site_words(site_name: str | None, url: str | None) -> set[str]:
+    words = set(normalise(site_name or "").split())
+    host = (urlsplit(url).hostname or "") if url else ""
+    return words | {label for label in _HOST_LABELS.split(host.lower()) if label}
+
+
+def _without_site_suffix(title: str, site_words: set[str]) -> str:
+    """ "Headline | Site" -> "Headline": a last part that names the site (or, after a "|",
+    any short part: a section or the site) goes."""
+    parts = _TITLE_SEPARATOR.split(title)
+    if len(parts) < 2:
+        return title
+    last = parts[-1]
+    words = set(normalise(last).split())
+    piped = title[: len(title) - len(last)].rstrip().endswith("|")
+    if words and (words <= site_words or len(last.split()) <= (5 if piped else 3)):
+        return title[: len(title) - len(last)].rstrip(" |-–—·•»:") or title
+    return title
+
+
+def headline(
+    h1: str | None, declared: str | None, site_name: str | None, url: str | None
+) -> str | None:
+    """The article's title: the visible headline (the page's first <h1>) when it agrees
+    with the declared title (one contains the other, or they share most of its words: the
+    declared one is often the headline reworded for search engines, plus the site's name),
+    or when it stands alone and is not the site's name; else the declared title without
+    its site suffix."""
+    site = _site_words(site_name, url)
+    stripped = _without_site_suffix(declared, site) if declared else None
+    if not h1:
+        return stripped
+    if not declared:
+        return h1
+    h1_key, declared_key = normalise(h1), normalise(declared)
+    h1_words = set(h1_key.split())
+    if h1_key and (h1_key in declared_key or declared_key in h1_key):
+        return h1
+    if h1_words and len(h1_words & set(declared_key.split())) >= 0.5 * len(h1_words):
+        return h1
+    if h1_words <= site:
+        return stripped
+    return h1 if len(h1_words) >= 4 else stripped
+
+
+def _first_heading(tree: LexborHTMLParser) -> str | None:
     h1 = tree.css_first("h1")
-    if h1 is not None:
-        text = " ".join(h1.text(deep=True).split())
-        if 3 <= len(text) <= 300:
-            return text
+    if h1 is None:
+        return None
+    text = _tidy(h1.text(deep=True))
+    return text if text and 3 <= len(text) <= 300 else None
+
+
+def _title_element(tree: LexborHTMLParser) -> str | None:
     title = tree.css_first("title")
-    if title is not None:
-        text = " ".join(title.text(deep=True).split())
-        return _TITLE_SUFFIX.sub("", text) or None
-    return None
+    return _tidy(title.text(deep=True)) if title is not None else None
 
 
 def _time_element(tree: LexborHTMLParser) -> datetime | None:
@@ -179,15 +325,112 @@ def _time_element(tree: LexborHTMLParser) -> datetime | None:
     return None
 
 
-def _author_link(tree: LexborHTMLParser) -> str | None:
-    node: LexborNode | None = tree.css_first('[rel="author"], [itemprop="author"]')
-    if node is None:
+_BYLINE_NODES = (
+    '[rel="author"], [itemprop="author"], [class*="author"], [class*="byline"], '
+    '[id*="author"], [id*="byline"]'
+)
+_BY = re.compile(
+    r"^(?:(?:written|posted|published|reviewed|edited|story|words|text|reporting)\s+)?"
+    r"(?:by|von|par|por|di|door|av|af)\s*[:\-]?\s+|^(?:author|autor|auteur|autore)\s*[:\-]\s*",
+    re.I,
+)
+# Where a byline's name ends: a date, a separator, a role or a call to action after it.
+_BYLINE_END = re.compile(
+    r"\s*(?:[|•·,;(]|\s[-–—]\s|\bon\s+\w+\s+\d|\b(?:updated|published|posted|last)\b|\d{1,2}[/.]\d"
+    r"|\b\d{4}\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d).*$",
+    re.I | re.S,
+)
+# Words no author's name is made of: labels, calls to action, counts.
+_NOT_A_NAME = re.compile(
+    r"\b(?:view|more|posts?|articles?|all|author|authors|profile|follow|share|comments?|"
+    r"read|about|contact|email|subscribe|menu|login|sign|search|home|minutes?|min|by|says|"
+    r"said|wrote|replied|reply|team page)\b",
+    re.I,
+)
+
+
+def _declared_name(text: str | None) -> str | None:
+    """A declared author as a name: "By" cut off; a call to action or a label refused (an
+    organisation, a handle, credentials after the name are authors as declared)."""
+    if not text:
         return None
-    text = " ".join(node.text(deep=True).split())
-    return text if 2 <= len(text) <= 100 else None
+    text = _BY.sub("", text).strip(" :-–—|,")
+    if not 2 <= len(text) <= 200 or text.startswith(("http://", "https://")):
+        return None
+    return None if _NOT_A_NAME.fullmatch(text) or text.lower() == "by" else text
 
 
-def extract_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
+def _person_name(text: str | None, site: set[str]) -> str | None:
+    """Visible text as an author's name, or None when it is something else: "By" and what
+    follows the name (a date, a role) cut off; a call to action, a label, a commenter, the
+    site's own name, initials, or anything too long or too short refused."""
+    if not text:
+        return None
+    text = _BY.sub("", " ".join(text.split())).strip(" :-–—|,")
+    text = _BYLINE_END.sub("", text).strip(" :-–—|,")
+    words = text.split()
+    if not 1 <= len(words) <= 6 or not 3 <= len(text) <= 60:
+        return None
+    if _NOT_A_NAME.search(text) or any(c.isdigit() or c in "*@#/\\=<>{}" for c in text):
+        return None
+    if not text[0].isupper() or text.isupper() and len(text) <= 4:
+        return None
+    return None if set(normalise(text).split()) <= site else text
+
+
+def _byline(tree: LexborHTMLParser, site: set[str]) -> str | None:
+    """The visible byline: the first element marked as the author's (rel, itemprop, or a
+    class or id naming the author or byline) whose text is a name."""
+    for node in tree.css(_BYLINE_NODES)[:20]:
+        if node.tag in ("html", "body", "article", "main", "section", "meta", "script", "style"):
+            continue
+        name = _person_name(node.text(deep=True, separator=" "), site)
+        if name is not None:
+            return name
+    return None
+
+
+# "By Jane Roe", "Written by</p><p>Jane Roe", "Author</div><div>Jane Roe": a byline label,
+# then, past any tags, a capitalised name of one to four words.
+_BYLINE_IN_MARKUP = re.compile(
+    r">\s*(?:(?:written|posted|published|story|words)\s+by|by|author)\s*:?\s*(?:<[^>]{0,300}>\s*){0,6}"
+    r"([A-Z][\w.'’\-]{1,30}(?:\s+[A-Z][\w.'’\-]{0,30}){0,3})\s*<",
+    re.I,
+)
+
+
+def _byline_in_markup(markup: str | bytes | None, site: set[str]) -> str | None:
+    """A byline the page shows without marking it as one (the first of the first 200 kB
+    that reads as a name of two words or more)."""
+    if not markup:
+        return None
+    text = markup[:200_000]
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    for match in _BYLINE_IN_MARKUP.finditer(text):
+        name = _person_name(match.group(1), site)
+        if name is not None and len(name.split()) >= 2:  # one word: a filter, a label
+            return name
+    return None
+
+
+def _names(value: str | None) -> str | None:
+    """Several authors as one reads them: "A and B", "A, B, and C"."""
+    if not value or ", " not in value:
+        return value
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    if len(names) < 2 or not all(2 <= len(n.split()) <= 5 and n[0].isupper() for n in names):
+        return value  # one name with its credentials ("Jane Roe, MD"), or not names
+    if len(names) == 2:
+        return f"{names[0]} and {names[1]}"
+    return ", ".join(names[:-1]) + f", and {names[-1]}"
+
+
+def extract_metadata(
+    tree: LexborHTMLParser, url: str | None, markup: str | bytes | None = None
+) -> Metadata:
+    """The page's metadata; `markup` is the page the tree was parsed from, where a byline
+    that no element marks is looked for."""
     found: dict[str, list[LexborNode]] = {"script": [], "meta": [], "link": []}
     for node in tree.css(_DECLARATIONS):
         found[node.tag or ""].append(node)
@@ -212,8 +455,20 @@ def extract_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
         meta.get("dc.creator"),
         meta.get("sailthru.author"),
     )
+    site = _site_words(_first(meta.get("og:site_name"), ld.get("site_name")), url)
     if author and author.startswith(("http://", "https://")):
-        author = _author_link(tree)  # article:author is often a profile URL
+        author = None  # article:author is often a profile URL
+    declared_author = _declared_name(_tidy(author))
+    if declared_author is not None and (
+        declared_author.isdigit() or set(normalise(declared_author).split()) <= site
+    ):
+        # The publisher's name (or an id) where the writer's belongs: a visible byline, if
+        # there is one, names the writer.
+        declared_author = (
+            _byline(tree, site)
+            or _byline_in_markup(markup, site)
+            or (None if declared_author.isdigit() else declared_author)
+        )
     published = (
         ld.get("published")
         or parse_date(
@@ -230,18 +485,23 @@ def extract_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
             )
         )
         or _time_element(tree)
+        or _visible_date(markup)
+        or _date_in_url(url)
     )
     image = _first(meta.get("og:image"), meta.get("twitter:image"), ld.get("lead_image"))
+    site_name = _tidy(
+        _first(meta.get("og:site_name"), meta.get("application-name"), ld.get("site_name"))
+    )
+    declared = _tidy(
+        _first(ld.get("title"), meta.get("og:title"), meta.get("twitter:title"))
+    ) or _title_element(tree)
     return Metadata(
-        title=_first(ld.get("title"), meta.get("og:title"), meta.get("twitter:title"))
-        or _visible_title(tree),
-        author=author or _author_link(tree),
+        title=headline(_first_heading(tree), declared, site_name, url),
+        author=_names(declared_author or _byline(tree, site) or _byline_in_markup(markup, site)),
         published=published,
         language=_normalise_language(language),
         canonical_url=_absolute(url, canonical),
-        site_name=_first(
-            meta.get("og:site_name"), meta.get("application-name"), ld.get("site_name")
-        ),
+        site_name=site_name,
         lead_image=_absolute(url, image),
     )
 

@@ -165,7 +165,7 @@ def _parse_json_feed(content: bytes, url: str, content_type: str | None) -> Pars
     charset = charset_from_content_type(content_type)
     try:
         text = content.decode(charset or "utf-8-sig")
-    except (LookupError, UnicodeDecodeError):
+    except (LookupError, ValueError):  # an unknown label, or one holding a NUL
         text = content.decode("utf-8", errors="replace")
     try:
         data = json.loads(text)

@@ -28,9 +28,11 @@ def charset_from_content_type(content_type: str | None) -> str | None:
 
 
 def decodes(content: bytes, charset: str) -> bool:
+    """Whether `charset` names a codec and the bytes decode with it (a label holding a NUL
+    or other garbage names none)."""
     try:
         content.decode(charset)
-    except (LookupError, UnicodeDecodeError):
+    except (LookupError, ValueError):  # UnicodeDecodeError is a ValueError
         return False
     return True
 
