@@ -388,14 +388,20 @@ def _best_candidate(
     return best
 
 
+_PLAIN_CLASS = re.compile(r"[\w -]+")
+
+
 def _same_template(body: LexborNode, best: LexborNode) -> list[LexborNode]:
-    """Nodes with exactly the best node's tag and class, in document order. Matched in
-    Python: a selector built from the page's attribute value breaks on newlines, quotes
-    and backslashes."""
+    """Nodes with exactly the best node's tag and class, in document order. A selector is
+    built from the class only when it holds nothing but word characters, spaces and
+    hyphens (a newline, a quote or a backslash would break it); other classes are matched
+    in Python, which costs twice as much."""
     cls = best.attributes.get("class")
     tag = best.tag
     if not cls or tag not in ("div", "section", "article"):
         return [best]
+    if _PLAIN_CLASS.fullmatch(cls):
+        return list(body.css(f'{tag}[class="{cls}"]'))
     return [node for node in body.css(tag) if node.attributes.get("class") == cls]
 
 

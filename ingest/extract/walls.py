@@ -26,6 +26,7 @@ class Wall(StrEnum):
 
 
 WALL_MAX_WORDS = 400  # past this a page is an article, whatever box it also shows
+WALL_MAX_CHARS = 40 * WALL_MAX_WORDS  # no 400 words take more: a bound that needs no split
 WALL_SHARE = 0.5  # of the text's words, in blocks about the wall
 SHORT_WALL_WORDS = 60  # a text this short is a wall as soon as one block is a paywall's
 
@@ -79,7 +80,9 @@ def _kind_of(block: str) -> Wall | None:
 
 def wall_reason(blocks: Sequence[str]) -> Wall | None:
     """The kind of wall these blocks of text are, or None for an article."""
-    if sum(len(block.split()) for block in blocks) > WALL_MAX_WORDS:
+    if sum(map(len, blocks)) > WALL_MAX_CHARS or (
+        sum(len(block.split()) for block in blocks) > WALL_MAX_WORDS
+    ):
         return None  # most pages: no need to look closer
     normalised = [normalise(block) for block in blocks]
     words = [len(block.split()) for block in normalised]
