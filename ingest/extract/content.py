@@ -358,7 +358,8 @@ def main_nodes(body: LexborNode) -> list[LexborNode]:
     with_siblings = _with_siblings(best, best_score, scores)
     parts = _same_template(body, best)
     if len(parts) < 2:
-        return with_siblings
+        sections = _sections(best)
+        return sections if sections is not None else with_siblings
     threshold = max(10.0, best_score * 0.1)
     chosen: list[LexborNode] = []
     for part in parts:
@@ -369,6 +370,46 @@ def main_nodes(body: LexborNode) -> list[LexborNode]:
             if scored is not None and scored[1] * (1 - _link_density(part)) >= threshold:
                 chosen.append(part)
     return chosen
+
+
+SECTION_LEVELS = 8  # wrappers climbed from the best node to find the article's sections
+SECTION_GAIN = 2.0  # the sections together hold at least this many times the best's text
+SECTION_LINK_DENSITY = 0.3
+
+
+def _first_class(node: LexborNode) -> str:
+    return (node.attributes.get("class") or "").split(" ", 1)[0]
+
+
+def _sections(best: LexborNode) -> list[LexborNode] | None:
+    """An article that a page builder split into sections: the best node sits in a chain
+    of wrappers, and some wrapper up the chain has siblings of its own template (the same
+    tag and first class). Those siblings that read as text (not link lists) are the rest
+    of the article, when together they hold much more text than the best node alone; the
+    first level up where they do is taken."""
+    node = best
+    own = _text_length(best)
+    for _ in range(SECTION_LEVELS):
+        parent = node.parent
+        if parent is None or parent.tag in ("body", "html", "main"):
+            return None
+        tag, cls = node.tag, _first_class(node)
+        kin = [
+            child
+            for child in parent.iter()
+            if child.tag == tag and _first_class(child) == cls and child.mem_id != node.mem_id
+        ]
+        if len(kin) >= 2 and cls:
+            keep = {node.mem_id}
+            for child in kin:
+                length = _text_length(child)
+                if length > 100 and _link_density(child, length) < SECTION_LINK_DENSITY:
+                    keep.add(child.mem_id)
+            chosen = [child for child in parent.iter() if child.mem_id in keep]
+            if len(chosen) > 1 and sum(map(_text_length, chosen)) >= SECTION_GAIN * own:
+                return chosen
+        node = parent
+    return None
 
 
 def _best_candidate(
