@@ -264,11 +264,12 @@ class Store:
         instead. Returns the pages claimed, and the entries linked and still unknown."""
 
         def claim(conn: Connection) -> tuple[set[str], Lookup]:
+            spelled = {entry.id: spellings(entry.link) for entry in pending}
             pages: dict[str, list[str]] = {}
             for entry in pending:
-                pages.setdefault(canonical_url(entry.link), []).extend(spellings(entry.link))
+                pages.setdefault(canonical_url(entry.link), []).extend(spelled[entry.id])
             claimed, known = page_claims.claim_unstored_pages(conn, pages, owner, utcnow(), lease)
-            return claimed, _link_known(conn, pending, known)
+            return claimed, _link_known(conn, pending, known, spelled)
 
         return await self._write_off_loop(claim)
 
@@ -409,15 +410,15 @@ def _link_known(
     conn: Connection,
     pending: Sequence[PendingEntry],
     known: Mapping[str, int],
-    spelled: Mapping[int, list[str]] | None = None,
+    spelled: Mapping[int, list[str]],
 ) -> Lookup:
-    """Link the entries whose page is in `known` (URL -> article); the others are left."""
+    """Link the entries whose page is in `known` (URL -> article); the others are left
+    (`spelled`: each entry's spellings of its link)."""
     links: dict[int, int] = {}
     unknown = []
     found = 0
     for entry in pending:
-        urls = spelled[entry.id] if spelled is not None else spellings(entry.link)
-        article_id = next((known[u] for u in urls if u in known), None)
+        article_id = next((known[u] for u in spelled[entry.id] if u in known), None)
         if article_id is None:
             unknown.append(entry)
             continue

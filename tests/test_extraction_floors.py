@@ -9,11 +9,10 @@ import os
 
 import pytest
 
-from ingest.extract import extract_article
 from tests.helpers.benchmarks import (
     BENCH,
-    Extracted,
     aeb_pages,
+    extract,
     score,
     score_wcxb,
     wcxb_pages,
@@ -39,11 +38,7 @@ def _needs(folder: str) -> None:
 def test_wcxb_dev_floors() -> None:
     _needs("wcxb-dev")
     pages = wcxb_pages()
-    outputs = []
-    for page in pages:
-        article = extract_article(page.html, page.url)
-        outputs.append(Extracted(article.text, article.title, article.author, article.published))
-    s = score_wcxb(pages, outputs)
+    s = score_wcxb(pages, [extract(page) for page in pages])
     assert len(pages) == 791
     assert s.mean_f1 >= WCXB_MEAN_F1, s
     assert s.failures <= WCXB_FAILURES, s
@@ -53,6 +48,6 @@ def test_wcxb_dev_floors() -> None:
 def test_aeb_floor() -> None:
     _needs("aeb")
     pages = aeb_pages()
-    result, _ = score(pages, [extract_article(p.html, p.url).text for p in pages])
+    result, _ = score(pages, [extract(p).text for p in pages])
     assert len(pages) == 181
     assert result.f1 >= AEB_F1, result

@@ -74,10 +74,10 @@ def decide(
     key with it, oldest first."""
     if by_url is not None:
         return Decision(Action.STORE, article_id=by_url[0], canonical_url=by_url[1])
-    if by_hash is not None and prepared.merge is not MergeScope.NEVER:
-        return Decision(Action.ADD_URLS, article_id=by_hash)
     if prepared.merge is MergeScope.NEVER:
         return Decision(Action.STORE)
+    if by_hash is not None:
+        return Decision(Action.ADD_URLS, article_id=by_hash)
     for candidate in candidates:
         if candidate.fingerprint and is_near_duplicate(
             prepared.fingerprint, Fingerprint.from_bytes(candidate.fingerprint)

@@ -143,13 +143,10 @@ def _after_headline(markup: str | bytes, size: int) -> str:
     return data[start : start + size].decode("utf-8", "replace")
 
 
-def _visible_date(markup: str | bytes | None) -> datetime | None:
+def _visible_date(text: str) -> datetime | None:
     """The first date the page shows after its headline (in its first 30 kB from there),
     where a byline's date stands. Found from its year: the full pattern, run at every
     position of the page, costs ten times as much."""
-    if not markup:
-        return None
-    text = _after_headline(markup, 30_000)
     now = datetime.now(UTC)
     for year in _YEAR.finditer(text):
         window = text[max(0, year.start() - 24) : year.end() + 6]
@@ -289,15 +286,12 @@ def _without_site_suffix(title: str, site_words: set[str]) -> str:
     return title
 
 
-def headline(
-    h1: str | None, declared: str | None, site_name: str | None, url: str | None
-) -> str | None:
+def headline(h1: str | None, declared: str | None, site: set[str]) -> str | None:
     """The article's title: the visible headline (the page's first <h1>) when it agrees
     with the declared title (one contains the other, or they share most of its words: the
     declared one is often the headline reworded for search engines, plus the site's name),
     or when it stands alone and is not the site's name; else the declared title without
-    its site suffix."""
-    site = _site_words(site_name, url)
+    its site suffix (`site`: the words of the site's name and host)."""
     stripped = _without_site_suffix(declared, site) if declared else None
     if not h1:
         return stripped
@@ -414,12 +408,9 @@ _BYLINE_IN_MARKUP = re.compile(
 )
 
 
-def _byline_in_markup(markup: str | bytes | None, site: set[str]) -> str | None:
+def _byline_in_markup(text: str, site: set[str]) -> str | None:
     """A byline the page shows without marking it as one: the first, in the 30 kB from the
     headline on, that reads as a name of two words or more."""
-    if not markup:
-        return None
-    text = _after_headline(markup, 30_000)
     for match in _BYLINE_IN_MARKUP.finditer(text):
         name = _person_name(match.group(1), site)
         if name is not None and len(name.split()) >= 2:  # one word: a filter, a label
@@ -437,6 +428,32 @@ def _names(value: str | None) -> str | None:
     if len(names) == 2:
         return f"{names[0]} and {names[1]}"
     return ", ".join(names[:-1]) + f", and {names[-1]}"
+
+
+class _Shown:
+    """What the visible page says, looked up only when the declarations are silent, and
+    once: the byline, and the date after the headline."""
+
+    def __init__(self, tree: LexborHTMLParser, markup: str | bytes | None, site: set[str]):
+        self.tree, self.markup, self.site = tree, markup, site
+        self._text: str | None = None
+        self._byline: tuple[str | None] | None = None
+
+    def _after_headline(self) -> str:
+        if self._text is None:
+            self._text = _after_headline(self.markup, 30_000) if self.markup else ""
+        return self._text
+
+    def byline(self) -> str | None:
+        if self._byline is None:
+            name = _byline(self.tree, self.site) or _byline_in_markup(
+                self._after_headline(), self.site
+            )
+            self._byline = (name,)
+        return self._byline[0]
+
+    def date(self) -> datetime | None:
+        return _visible_date(self._after_headline())
 
 
 def extract_metadata(
@@ -468,7 +485,11 @@ def extract_metadata(
         meta.get("dc.creator"),
         meta.get("sailthru.author"),
     )
-    site = _site_words(_first(meta.get("og:site_name"), ld.get("site_name")), url)
+    site_name = _tidy(
+        _first(meta.get("og:site_name"), meta.get("application-name"), ld.get("site_name"))
+    )
+    site = _site_words(site_name, url)
+    shown = _Shown(tree, markup, site)
     if author and author.startswith(("http://", "https://")):
         author = None  # article:author is often a profile URL
     declared_author = _declared_name(_tidy(author))
@@ -477,11 +498,7 @@ def extract_metadata(
     ):
         # The publisher's name (or an id) where the writer's belongs: a visible byline, if
         # there is one, names the writer.
-        declared_author = (
-            _byline(tree, site)
-            or _byline_in_markup(markup, site)
-            or (None if declared_author.isdigit() else declared_author)
-        )
+        declared_author = shown.byline() or (None if declared_author.isdigit() else declared_author)
     published = (
         ld.get("published")
         or parse_date(
@@ -498,19 +515,16 @@ def extract_metadata(
             )
         )
         or _time_element(tree)
-        or _visible_date(markup)
+        or shown.date()
         or _date_in_url(url)
     )
     image = _first(meta.get("og:image"), meta.get("twitter:image"), ld.get("lead_image"))
-    site_name = _tidy(
-        _first(meta.get("og:site_name"), meta.get("application-name"), ld.get("site_name"))
-    )
     declared = _tidy(
         _first(ld.get("title"), meta.get("og:title"), meta.get("twitter:title"))
     ) or _title_element(tree)
     return Metadata(
-        title=headline(_first_heading(tree), declared, site_name, url),
-        author=_names(declared_author or _byline(tree, site) or _byline_in_markup(markup, site)),
+        title=headline(_first_heading(tree), declared, site),
+        author=_names(declared_author or shown.byline()),
         published=published,
         language=_normalise_language(language),
         canonical_url=_absolute(url, canonical),
