@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +15,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from ingest.config import Settings, field_type, load_settings
 from ingest.errors import ConfigError, FetchError, StoreError
@@ -22,11 +23,19 @@ from ingest.extract.article import Article, extract_article
 from ingest.feeds import opml
 from ingest.http.fetch import Fetcher
 from ingest.http.pages import PageFetcher
+from ingest.text import one_line, printable
+from ingest.urls import url_problem
 from ingest.worker.batch import run_backfill, run_reprocess
 from ingest.worker.daemon import Daemon
 from ingest.worker.pipeline import Count, RunStats
 from storage.schema import head_revision
 from storage.store import Store
+
+
+def add_row(table: Table, *cells: str) -> None:
+    """A row of plain text: no cell is read as rich markup (a title holding `[link=...]`
+    stays text), and escape sequences from pages and feeds never reach the terminal."""
+    table.add_row(*(Text(printable(cell)) for cell in cells))
 
 
 def print_table(table: Table) -> None:
@@ -127,6 +136,7 @@ def feeds() -> None:
 @click.argument("urls", nargs=-1, required=True)
 def feeds_add(urls: tuple[str, ...]) -> None:
     """Subscribe to one or more feed URLs."""
+    _refuse_bad_urls(urls)
     store = open_store()
     store.add_feeds(urls, poll_interval=_settings().default_poll_interval)
     store.close()
@@ -153,7 +163,8 @@ def feeds_list() -> None:
     store.close()
     table = Table("URL", "last success", "errors", "last error", "next check")
     for feed in rows:
-        table.add_row(
+        add_row(
+            table,
             feed.url,
             _when(feed.last_success_at),
             str(feed.error_count),
@@ -177,7 +188,7 @@ def search(words: str, limit: int) -> None:
         return
     table = Table("title", "URL", "published")
     for hit in hits:
-        table.add_row(hit.title or "(untitled)", hit.url, _when(hit.published_at))
+        add_row(table, hit.title or "(untitled)", hit.url, _when(hit.published_at))
     print_table(table)
 
 
@@ -189,6 +200,7 @@ def feeds_import(opml_file: str) -> None:
         urls = opml.feed_urls(Path(opml_file).read_bytes())
     except opml.OpmlError as exc:
         raise click.ClickException(str(exc)) from None
+    urls = _without_bad_urls(urls)
     store = open_store()
     store.add_feeds(urls, poll_interval=_settings().default_poll_interval)
     store.close()
@@ -202,6 +214,26 @@ def feeds_export() -> None:
     rows = store.list_feeds()
     store.close()
     click.echo(opml.export([(f.url, f.title) for f in rows]), nl=False)
+
+
+def _refuse_bad_urls(urls: Iterable[str]) -> None:
+    """Refuse the command, before it changes anything, when a URL cannot be fetched."""
+    for url in urls:
+        problem = url_problem(url)
+        if problem is not None:
+            raise click.ClickException(f"{printable(problem)}: nothing was changed.")
+
+
+def _without_bad_urls(urls: list[str]) -> list[str]:
+    """The URLs that can be fetched; each other one is named and skipped."""
+    kept = []
+    for url in urls:
+        problem = url_problem(url)
+        if problem is None:
+            kept.append(url)
+        else:
+            click.echo(f"skipped: {printable(problem)}", err=True)
+    return kept
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -240,12 +272,19 @@ def backfill(
     _configure_logging(verbose)
     settings = _settings()
     store = open_store()
+    _refuse_bad_urls(feed_urls)
     wanted = list(feed_urls)
     if opml_file:
-        wanted += opml.feed_urls(Path(opml_file).read_bytes())
+        try:
+            wanted += _without_bad_urls(opml.feed_urls(Path(opml_file).read_bytes()))
+        except opml.OpmlError as exc:
+            raise click.ClickException(str(exc)) from None
     page_urls = []
     if urls_file:
-        page_urls = [u.strip() for u in Path(urls_file).read_text().splitlines() if u.strip()]
+        lines = Path(urls_file).read_text(encoding="utf-8", errors="replace").splitlines()
+        # Blank lines and `#` comments are not URLs; anything else must be one.
+        page_urls = [u.strip() for u in lines if u.strip() and not u.lstrip().startswith("#")]
+        _refuse_bad_urls(page_urls)
     if wanted:
         store.add_feeds(wanted, poll_interval=settings.default_poll_interval)
     ids = store.feed_ids(wanted or None) if wanted or not page_urls else []
@@ -281,10 +320,10 @@ def _progress_line(stats: RunStats) -> str:
 def _print_summary(stats: RunStats) -> None:
     table = Table("", "count", title="backfill")
     for name in Count:
-        table.add_row(name.value, str(stats.counts[name]))
+        add_row(table, name.value, str(stats.counts[name]))
     print_table(table)
     for error in stats.errors[:20]:
-        click.echo(f"error: {error}", err=True)
+        click.echo(f"error: {printable(error)}", err=True)
     if len(stats.errors) > 20:
         click.echo(f"... and {len(stats.errors) - 20} more errors", err=True)
 
@@ -332,7 +371,7 @@ def reprocess(since: datetime | None) -> None:
     result = asyncio.run(run_reprocess(_settings(), store, when))
     store.close()
     for error in result.errors:
-        click.echo(f"error: {error}", err=True)
+        click.echo(f"error: {printable(error)}", err=True)
     click.echo(f"Reprocessed {result.done} article(s); {len(result.errors)} failed.")
     if result.split_articles:
         click.echo(
@@ -351,7 +390,7 @@ def stats() -> None:
     table = Table("", "", "count")
     for section, values in summary.items():
         for name, count in sorted(values.items()):
-            table.add_row(section, str(name), str(count))
+            add_row(table, section, str(name), str(count))
     print_table(table)
 
 
@@ -363,11 +402,11 @@ def duplicates(article_id: int | None) -> None:
     if article_id is None:
         table = Table("id", "copies", "title", "URL")
         for root, n in store.clusters():
-            table.add_row(str(root.id), str(n), root.title or "", root.url)
+            add_row(table, str(root.id), str(n), root.title or "", root.url)
     else:
         table = Table("id", "copy of", "title", "URL")
         for copy in store.copies_of(article_id):
-            table.add_row(str(copy.id), str(copy.duplicate_of or "-"), copy.title or "", copy.url)
+            add_row(table, str(copy.id), str(copy.duplicate_of or "-"), copy.title or "", copy.url)
     store.close()
     print_table(table)
 
@@ -406,13 +445,13 @@ def extract(source: str, page_url: str | None, as_json: bool) -> None:
         click.echo(json.dumps(_metadata(article) | body, ensure_ascii=False, indent=2))
         return
     for name, value in _metadata(article).items():
-        click.echo(f"{name + ':':<15}{value if value is not None else '-'}")
-    click.echo(f"\n{article.text}\n")
+        click.echo(printable(f"{name + ':':<15}{value if value is not None else '-'}"))
+    click.echo(f"\n{printable(article.text)}\n")
     count = len(article.removed)
     click.echo(f"removed: {count} block{'' if count == 1 else 's'}")
     for removed in article.removed:
         excerpt = removed.text if len(removed.text) <= 100 else removed.text[:99] + "…"
-        click.echo(f"  [{removed.reason}] {' '.join(excerpt.split())}")
+        click.echo(f"  [{removed.reason}] {one_line(excerpt)}")
 
 
 async def _fetch_page(settings: Settings, url: str) -> tuple[bytes, str | None, str]:

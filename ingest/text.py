@@ -64,3 +64,38 @@ def containing_any(texts: Sequence[str], needles: Iterable[str]) -> set[int]:
             hit.add(index)
             position = joined.find(needle, starts[index] + len(texts[index]) + 1)
     return hit
+
+
+# NUL (PostgreSQL's text refuses it) and lone surrogates (not UTF-8: no store can encode them).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# Terminal escape sequences (CSI `ESC [ ... final`, OSC `ESC ] ... BEL|ST`, other `ESC x`),
+# then any C0/C1 control character left.
+_ESCAPE_SEQUENCE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]|\x9b[0-?]*[ -/]*[@-~]"
+)
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def storable(text: str) -> str:
+    """The text any store can hold: NUL removed, each lone surrogate replaced by U+FFFD.
+    Applied where text enters from the network (the feed parser, the extractor)."""
+    return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", text)
+
+
+def one_line(text: str) -> str:
+    """A title, a name, a label: storable, without escape sequences or control characters
+    (line breaks and tabs become spaces), spacing collapsed. Safe to print on a terminal and
+    to write into XML."""
+    text = storable(text)
+    if not text.isprintable():
+        text = _CONTROL.sub(" ", _ESCAPE_SEQUENCE.sub("", text))
+    return " ".join(text.split())
+
+
+def printable(text: str) -> str:
+    """Text to show on a terminal: escape sequences and control characters removed, line
+    breaks and tabs kept."""
+    if text.isprintable():
+        return text
+    text = _ESCAPE_SEQUENCE.sub("", text)
+    return _CONTROL.sub(lambda m: m.group() if m.group() in "\n\t" else "", text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.urls import canonical_url, host_of, normalise_url
+from ingest.urls import absolute_url, canonical_url, host_of, normalise_url, spellings, url_problem
 
 
 @pytest.mark.parametrize(
@@ -49,3 +49,55 @@ def test_canonical_url_keeps_meaningful_parts() -> None:
     assert canonical_url("https://m.com/x") == "https://m.com/x"  # a site called m.com
     assert canonical_url("https://example.com/?page=2") == "https://example.com/?page=2"
     assert host_of("https://WWW.Example.com/x") == "www.example.com"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("http://bücher.example/x", "http://xn--bcher-kva.example/x"),  # IDNA host
+        ("http://BÜCHER.example./x", "http://xn--bcher-kva.example/x"),
+        ("http://ex.com/./a/../b/", "http://ex.com/b/"),  # RFC 3986 dot segments
+        ("http://ex.com/a/b/..", "http://ex.com/a/"),
+        ("http://ex.com/../a", "http://ex.com/a"),
+        ("http://ex.com/%7euser/%e2%82%ac", "http://ex.com/~user/%E2%82%AC"),
+        ("http://ex.com/caf%C3%A9", "http://ex.com/café"),
+        ("http://ex.com/a b", "http://ex.com/a%20b"),
+        ("http://ex.com/50%off", "http://ex.com/50%25off"),
+    ],
+)
+def test_spellings_of_one_resource_share_a_key(a: str, b: str) -> None:
+    assert normalise_url(a) == normalise_url(b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("http://ex.com/a%2Fb", "http://ex.com/a/b"),  # an encoded slash is not a slash
+        ("http://ex.com/a%3Fb", "http://ex.com/a?b"),
+        ("http://ex.com/a%23b", "http://ex.com/a#b"),
+        ("http://ex.com/a/./b/..", "http://ex.com/a/b"),
+    ],
+)
+def test_different_resources_keep_different_keys(a: str, b: str) -> None:
+    assert normalise_url(a) != normalise_url(b)
+
+
+@pytest.mark.parametrize(
+    "bad", ["http://[oops", "http://[not-an-ip]/", "http://[::1", "http://ex.com:99999999", ""]
+)
+def test_no_url_function_raises_on_a_malformed_url(bad: str) -> None:
+    assert normalise_url(bad) in (bad.strip(), "http://ex.com/")  # a bad port is dropped
+    assert canonical_url(bad) == normalise_url(bad)
+    assert spellings(bad)
+    assert host_of(bad) in ("", "ex.com")
+    assert absolute_url("http://ex.com/", bad) in (None, "http://ex.com/")
+    assert url_problem(bad) is not None
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["ftp://ex.com/feed", "file:///etc/passwd", "javascript:alert(1)", "", "http://", "notaurl"],
+)
+def test_url_problem_names_what_cannot_be_fetched(bad: str) -> None:
+    assert url_problem(bad) is not None
+    assert url_problem("https://ex.com/feed.xml") is None

@@ -22,6 +22,7 @@ from ingest.extract.clean import clean_blocks
 from ingest.extract.content import extract_blocks, paragraph_blocks
 from ingest.extract.language import guess_language
 from ingest.extract.metadata import extract_metadata
+from ingest.extract.nesting import bounded_nesting
 from ingest.extract.sanitize import sanitise_html
 from ingest.extract.walls import Wall, wall_reason
 from ingest.http.charset import decode_html, html_for_parser
@@ -74,7 +75,7 @@ class Article:
 def extract_article(
     html: str | bytes, url: str | None = None, content_type: str | None = None
 ) -> Article:
-    markup = html_for_parser(html, content_type)
+    markup = bounded_nesting(html_for_parser(html, content_type))
     tree = LexborHTMLParser(markup)
     meta = extract_metadata(tree, url, markup)
     try:

@@ -21,11 +21,11 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from ingest.text import normalise
+from ingest.text import normalise, one_line
+from ingest.urls import absolute_url, host_of
 
 ARTICLE_TYPES = {
     "article",
@@ -82,6 +82,10 @@ def parse_date(value: str | None) -> datetime | None:
                 return None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
+    try:
+        parsed.astimezone(UTC)  # what the store will do with it
+    except (OverflowError, ValueError):  # past the ends of time in UTC
+        return None
     return parsed
 
 
@@ -176,7 +180,8 @@ _DECLARATIONS = 'script[type="application/ld+json"], meta[content], link[rel="ca
 def _json_ld_objects(scripts: list[LexborNode]) -> Iterator[dict[str, Any]]:
     for script in scripts:
         try:
-            data = json.loads(script.text(deep=True) or "null")
+            # Numbers stay strings: int() refuses more than 4,300 digits.
+            data = json.loads(script.text(deep=True) or "null", parse_int=str)
         except (json.JSONDecodeError, RecursionError):
             continue
         stack = [data]
@@ -268,7 +273,7 @@ def _tidy(value: str | None) -> str | None:
 
 def _site_words(site_name: str | None, url: str | None) -> set[str]:
     words = set(normalise(site_name or "").split())
-    host = (urlsplit(url).hostname or "") if url else ""
+    host = host_of(url) if url else ""
     return words | {label for label in _HOST_LABELS.split(host.lower()) if label}
 
 
@@ -523,24 +528,29 @@ def extract_metadata(
         _first(ld.get("title"), meta.get("og:title"), meta.get("twitter:title"))
     ) or _title_element(tree)
     return Metadata(
-        title=headline(_first_heading(tree), declared, site),
-        author=_names(declared_author or shown.byline()),
+        title=_line(headline(_first_heading(tree), declared, site)),
+        author=_line(_names(declared_author or shown.byline())),
         published=published,
-        language=_normalise_language(language),
-        canonical_url=_absolute(url, canonical),
-        site_name=site_name,
-        lead_image=_absolute(url, image),
+        language=_line(_normalise_language(language)),
+        canonical_url=_line(_absolute(url, canonical)),
+        site_name=_line(site_name),
+        lead_image=_line(_absolute(url, image)),
     )
 
 
+def _line(value: str | None) -> str | None:
+    """Storable, printable, one line: declarations (JSON-LD above all) may hold NUL, lone
+    surrogates or escape sequences."""
+    return one_line(value) or None if value else None
+
+
 def _absolute(base: str | None, value: str | None) -> str | None:
-    """`value` resolved against the page's URL; most declarations are absolute already,
-    which spares urljoin's parsing of both."""
+    """`value` resolved against the page's URL; None when it is no URL that parses."""
     if not value:
         return None
-    if value.startswith(("https://", "http://")) or not base:
+    if not base:
         return value
-    return urljoin(base, value)
+    return absolute_url(base, value)
 
 
 @lru_cache(maxsize=256)

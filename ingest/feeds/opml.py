@@ -7,6 +7,7 @@ from xml.sax.saxutils import quoteattr
 
 from ingest.errors import FeedParseError
 from ingest.feeds.parse import strip_doctype
+from ingest.text import one_line
 
 
 class OpmlError(FeedParseError):
@@ -24,8 +25,11 @@ def feed_urls(document: bytes) -> list[str]:
 
 
 def export(feeds: list[tuple[str, str | None]]) -> str:
+    """Well-formed XML whatever the titles hold: control characters, which XML 1.0 does
+    not allow even escaped, are dropped."""
     outlines = "\n".join(
-        f'    <outline type="rss" text={quoteattr(title or url)} xmlUrl={quoteattr(url)}/>'
+        f'    <outline type="rss" text={quoteattr(one_line(title or url))} '
+        f"xmlUrl={quoteattr(one_line(url))}/>"
         for url, title in feeds
     )
     return (

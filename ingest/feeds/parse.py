@@ -16,16 +16,22 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urljoin
 
 import feedparser
 from selectolax.lexbor import LexborHTMLParser
 
 from ingest.errors import FeedParseError
-from ingest.http.charset import charset_from_content_type, choose_charset, decodes
+from ingest.http.charset import (
+    charset_from_content_type,
+    choose_charset,
+    codec_for_label,
+    decodes,
+)
+from ingest.text import one_line, storable
 from ingest.types import FeedEntry
-from ingest.urls import normalise_url
+from ingest.urls import absolute_url, normalise_url
 
 _DOCTYPE = re.compile(rb"<!DOCTYPE\s[^\[>]*(?:\[.*?\]\s*)?>", re.I | re.S)
 _HTML_START = re.compile(
@@ -118,8 +124,8 @@ def _parse_xml_feed(content: bytes, url: str, content_type: str | None) -> Parse
     meta = result.get("feed", {})
     return ParsedFeed(
         format=result.get("version") or "unknown",
-        title=meta.get("title") or None,
-        site_url=meta.get("link") or None,
+        title=_line(meta.get("title")),
+        site_url=_line(meta.get("link")),
         entries=_unique(entries),
         skipped=tuple(skipped),
     )
@@ -138,39 +144,81 @@ def _xml_content_type(content: bytes, content_type: str | None) -> str:
 def _struct_time(value: time.struct_time | None) -> datetime | None:
     if value is None:
         return None
-    return datetime.fromtimestamp(calendar.timegm(value), UTC)
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), UTC)
+    except (OverflowError, ValueError, OSError):  # a date past the ends of time
+        return None
 
 
-def _xml_entry(raw: dict[str, Any], base: str) -> FeedEntry:
-    link = raw.get("link") or None
+def _line(value: object) -> str | None:
+    """A one-line field (title, name, URL, id) as the store can hold it, or None."""
+    return one_line(value) or None if isinstance(value, str) else None
+
+
+def _body(value: object) -> str | None:
+    """A text field (summary, content) as the store can hold it, or None."""
+    return storable(value).strip() or None if isinstance(value, str) else None
+
+
+def _entry(
+    base: str,
+    guid: str | None,
+    link: str | None,
+    title: str | None,
+    published: datetime | None,
+    author: str | None,
+    summary: str | None,
+    content: str | None,
+) -> FeedEntry:
+    """An entry made of the raw fields, every one storable: the parser is where text from
+    the network enters, so NUL, lone surrogates and control characters stop here."""
+    link = _line(link)
     if link:
-        link = urljoin(base, link.strip())
-    # dict.get: FeedParserDict.get maps missing keys onto others, with a warning.
-    published = _struct_time(dict.get(raw, "published_parsed") or dict.get(raw, "updated_parsed"))
-    title = raw.get("title") or None
-    content = raw.get("content") or []
-    body = "\n".join(c.get("value", "") for c in content if c.get("value")) or None
+        link = absolute_url(base, link)
+    title = _line(title)
     return FeedEntry(
-        guid=entry_guid(raw.get("id"), link, title, published),
+        guid=entry_guid(_line(guid), link, title, published),
         link=link,
         title=title,
         published=published,
-        author=raw.get("author") or None,
-        summary=raw.get("summary") or None,
+        author=_line(author),
+        summary=_body(summary),
+        content=_body(content),
+    )
+
+
+def _xml_entry(raw: dict[str, Any], base: str) -> FeedEntry:
+    # dict.get: FeedParserDict.get maps missing keys onto others, with a warning.
+    published = _struct_time(dict.get(raw, "published_parsed") or dict.get(raw, "updated_parsed"))
+    content = raw.get("content") or []
+    body = "\n".join(c.get("value", "") for c in content if c.get("value")) or None
+    return _entry(
+        base,
+        guid=raw.get("id"),
+        link=raw.get("link"),
+        title=raw.get("title"),
+        published=published,
+        author=raw.get("author"),
+        summary=raw.get("summary"),
         content=body,
     )
 
 
 def _parse_json_feed(content: bytes, url: str, content_type: str | None) -> ParsedFeed:
     charset = charset_from_content_type(content_type)
+    codec = codec_for_label(charset) if charset else None
     try:
-        text = content.decode(charset or "utf-8-sig")
-    except (LookupError, ValueError):  # an unknown label, or one holding a NUL
+        text = content.decode("utf-8-sig" if codec in (None, "utf-8") else codec)
+    except ValueError:
         text = content.decode("utf-8", errors="replace")
     try:
-        data = json.loads(text)
+        # Numbers stay strings: an id of thousands of digits is an id, not an error (int()
+        # refuses more than 4,300 digits), and no number in a feed is used as one.
+        data = json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
     except json.JSONDecodeError as exc:
         raise FeedParseError(f"invalid JSON Feed: not JSON ({exc})") from None
+    except RecursionError:
+        raise FeedParseError("invalid JSON Feed: nested too deeply to read") from None
     if not isinstance(data, dict):
         raise FeedParseError("invalid JSON Feed: the document is not an object")
     version = data.get("version")
@@ -187,9 +235,9 @@ def _parse_json_feed(content: bytes, url: str, content_type: str | None) -> Pars
         except (KeyError, TypeError, ValueError) as exc:
             skipped.append(f"item {position + 1}: {exc}")
     return ParsedFeed(
-        format="json" + version.rsplit("/", 1)[-1].replace(".", ""),
-        title=_text(data.get("title")),
-        site_url=_text(data.get("home_page_url")),
+        format="json" + one_line(version.rsplit("/", 1)[-1].replace(".", "")),
+        title=_line(data.get("title")),
+        site_url=_line(data.get("home_page_url")),
         entries=_unique(entries),
         skipped=tuple(skipped),
     )
@@ -199,34 +247,44 @@ def _text(value: object) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
+def _json_date(value: object) -> datetime | None:
+    """RFC 3339 as the spec asks, or RFC 822 as many feeds write; None when it is neither,
+    or past the ends of time once in UTC (the item is kept either way)."""
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+    try:
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (OverflowError, ValueError):
+        return None
+
+
 def _json_entry(item: object, base: str) -> FeedEntry:
     if not isinstance(item, dict):
         raise TypeError("not an object")
     raw_id = item.get("id")
-    if isinstance(raw_id, bool) or not isinstance(raw_id, str | int | float):
+    if not isinstance(raw_id, str):  # numbers are read as strings (see _parse_json_feed)
         raise ValueError("missing 'id'")
-    link = _text(item.get("url")) or _text(item.get("external_url"))
-    if link:
-        link = urljoin(base, link)
-    published = None
-    date = _text(item.get("date_published")) or _text(item.get("date_modified"))
-    if date:
-        published = datetime.fromisoformat(date.replace("Z", "+00:00"))
-        published = published.astimezone(UTC) if published.tzinfo else published.replace(tzinfo=UTC)
+    published = _json_date(item.get("date_published")) or _json_date(item.get("date_modified"))
     authors = item.get("authors") or (
         [item["author"]] if isinstance(item.get("author"), dict) else []
     )
-    names = [str(a["name"]) for a in authors if isinstance(a, dict) and a.get("name")]
-    title = _text(item.get("title"))
-    content = _text(item.get("content_html"))
-    if content is None and _text(item.get("content_text")):
-        content = _text(item.get("content_text"))
-    return FeedEntry(
-        guid=entry_guid(str(raw_id), link, title, published),
-        link=link,
-        title=title,
+    names = [a["name"] for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)]
+    content = _text(item.get("content_html")) or _text(item.get("content_text"))
+    return _entry(
+        base,
+        guid=raw_id,
+        link=_text(item.get("url")) or _text(item.get("external_url")),
+        title=_text(item.get("title")),
         published=published,
-        author=", ".join(names) or None,
+        author=", ".join(filter(None, map(one_line, names))) or None,
         summary=_text(item.get("summary")),
         content=content,
     )
@@ -238,6 +296,7 @@ def _not_a_feed_message(content: bytes, url: str) -> str:
     for link in tree.css('link[rel~="alternate"]'):
         kind = (link.attributes.get("type") or "").lower()
         href = link.attributes.get("href")
-        if href and kind in _FEED_TYPES:
-            return f"not a feed: {url} is an HTML page; it links to a feed at {urljoin(url, href)}"
+        target = absolute_url(url, one_line(href)) if href else None
+        if target and kind in _FEED_TYPES:
+            return f"not a feed: {url} is an HTML page; it links to a feed at {target}"
     return f"not a feed: {url} is an HTML page and links to no feed"

@@ -1,14 +1,31 @@
 """Choosing the character encoding of fetched bytes.
 
-Declarations are often wrong. Bytes that are valid UTF-8 are taken as UTF-8 (text in other
-encodings is almost never valid UTF-8 once it has a non-ASCII character); otherwise the first
-declared charset that decodes the bytes; otherwise Windows-1252, which decodes anything.
+In the order browsers use (the WHATWG Encoding Standard), with one step before the
+declarations, because they are often wrong:
+
+1. a byte order mark;
+2. bytes that are valid UTF-8 are UTF-8 (text in another encoding is almost never valid
+   UTF-8 once it has a non-ASCII character);
+3. the HTTP charset, then the document's `<meta charset>` (or the XML declaration's), each
+   read by the WHATWG label table (`webencodings`): `iso-8859-1` and `ascii` mean
+   windows-1252, `gb2312` means GBK, `x-sjis` Shift_JIS, and so on; a label the table does
+   not know is ignored, and one whose bytes do not decode is passed over;
+4. detection (`charset_normalizer`), kept when it finds a non-Latin script (Shift_JIS,
+   GBK, Big5, EUC-KR, windows-1251, ...): single-byte Latin encodings are not told apart by
+   statistics, and for those
+5. windows-1252, the standard's default, which decodes anything.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
+import unicodedata
+
+import webencodings
+from charset_normalizer import from_bytes
+
+from ingest.text import storable
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
 _BOMS = (
@@ -27,33 +44,61 @@ def charset_from_content_type(content_type: str | None) -> str | None:
     return None
 
 
-def decodes(content: bytes, charset: str) -> bool:
-    """Whether `charset` names a codec and the bytes decode with it (a label holding a NUL
-    or other garbage names none)."""
+def codec_for_label(label: str) -> str | None:
+    """The Python codec of an encoding label, by the WHATWG table; None for a label it does
+    not know (one holding a NUL, say) or that names no decoder a page can use."""
+    encoding = webencodings.lookup(label)
+    if encoding is None:
+        return None
     try:
-        content.decode(charset)
-    except (LookupError, ValueError):  # UnicodeDecodeError is a ValueError
+        return codecs.lookup(encoding.codec_info.name).name
+    except LookupError:  # "replacement", "x-user-defined"
+        return None
+
+
+def decodes(content: bytes, label: str) -> bool:
+    """Whether `label` names an encoding (WHATWG labels) and the bytes decode with it."""
+    codec = codec_for_label(label)
+    return codec is not None and _decodes(content, codec)
+
+
+def _decodes(content: bytes, codec: str) -> bool:
+    try:
+        content.decode(codec)
+    except ValueError:  # UnicodeDecodeError is a ValueError
         return False
     return True
 
 
 def choose_charset(content: bytes, *declared: str | None) -> str:
-    """The charset to decode `content` with, given what the transport and document say."""
+    """The codec to decode `content` with, given what the transport and document say (in
+    that order; see the module's docstring)."""
     for bom, name in _BOMS:
         if content.startswith(bom):
             return name
-    if decodes(content, "utf-8"):
+    if _decodes(content, "utf-8"):
         return "utf-8"
     for hint in declared:
-        if hint and decodes(content, hint):
-            return codecs.lookup(hint).name
-    return "cp1252" if decodes(content, "cp1252") else "latin-1"
+        codec = codec_for_label(hint) if hint else None
+        if codec is not None and _decodes(content, codec):
+            return codec
+    return _detected(content) or "cp1252"
+
+
+def _detected(content: bytes) -> str | None:
+    """The encoding statistics find, when its text is not in the Latin script."""
+    best = from_bytes(content).best()
+    if best is None or best.encoding is None:
+        return None
+    letters = [c for c in str(best) if not c.isascii() and c.isalpha()]
+    latin = sum(unicodedata.name(c, "").startswith("LATIN") for c in letters)
+    return None if latin * 2 >= len(letters) else codecs.lookup(best.encoding).name
 
 
 def decode_html(content: bytes | str, content_type: str | None = None) -> str:
     """HTML bytes to text: the HTTP charset and the page's `<meta charset>` as hints."""
     if isinstance(content, str):
-        return content
+        return storable(content)
     text = _utf8(content)
     if text is not None:
         return text

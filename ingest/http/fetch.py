@@ -22,7 +22,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import cast
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import httpcore
 import httpx
@@ -32,6 +32,7 @@ from ingest.errors import ErrorKind, FetchError
 from ingest.http.connections import KeepAlivePool
 from ingest.http.decode import BodyTooLargeError, BoundedDecoder, ContentDecodeError
 from ingest.http.netguard import BlockedAddressError, GuardedBackend, Resolver, system_resolve
+from ingest.urls import absolute_url, host_of
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
@@ -176,7 +177,9 @@ class Fetcher:
                     redirects=tuple(hops),
                     permanent_url=permanent,
                 )
-            target = urljoin(current, location.strip())
+            target = absolute_url(current, location)
+            if target is None:
+                raise RedirectFetchError(url, f"redirect to an invalid URL: {location!r}")
             if urlsplit(target).scheme not in {"http", "https"}:
                 raise RedirectFetchError(url, f"redirect to a non-HTTP URL: {target}")
             if target in seen:
@@ -197,7 +200,9 @@ class Fetcher:
     async def _get_once(
         self, url: str, headers: dict[str, str]
     ) -> tuple[int, dict[str, str], bytes]:
-        host = urlsplit(url).hostname or ""
+        host = host_of(url)
+        if not host:
+            raise NetworkFetchError(url, "invalid URL: no host, or one that cannot be parsed")
         try:
             async with self.overall, self.hosts.for_host(host):
                 request = httpx.Request("GET", url, headers=headers, extensions=self.extensions)

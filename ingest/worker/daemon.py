@@ -21,6 +21,7 @@ from datetime import datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from ingest.config import Settings
+from ingest.errors import StoreError
 from ingest.types import utcnow
 from ingest.worker.metrics import MetricsServer, WorkerState
 from ingest.worker.page_workers import PageWorkers
@@ -50,6 +51,10 @@ class Daemon:
         try:
             await self._work_through(pipeline, due_by=utcnow())
             self.state.ticked()
+        except StoreError as exc:
+            # Each feed's own failures are recorded on it (`check_feed`); this is the store
+            # itself, unreachable or refusing: one line, and the next tick tries again.
+            log.error("the tick stopped: %s", exc)
         finally:
             self.current = None
 
@@ -74,7 +79,7 @@ class Daemon:
                     return
                 done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
-                    task.result()  # a failure here is a bug: surface it
+                    task.result()  # the store failing: the tick ends (see `tick`)
         finally:
             for task in running:
                 task.cancel()

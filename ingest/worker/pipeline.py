@@ -20,8 +20,8 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from ingest.config import Settings
-from ingest.errors import ErrorKind, FetchError, IngestError
-from ingest.feeds.check import check_feed
+from ingest.errors import ErrorKind, FetchError, IngestError, StoreError, describe
+from ingest.feeds.check import check_feed, failed_check
 from ingest.feeds.schedule import Policy, page_retry_at
 from ingest.http.fetch import Fetcher
 from ingest.http.pages import PageFetcher
@@ -112,7 +112,14 @@ class Pipeline:
         check = await check_feed(
             self.fetcher, feed_id, state, self.policy, parse=self.workers.parse_feed
         )
-        lookup = await self.store.record_check(check, self.settings.max_page_attempts)
+        try:
+            lookup = await self.store.record_check(check, self.settings.max_page_attempts)
+        except StoreError as exc:
+            # The store refused what this check found (a store that cannot be reached
+            # refuses the failed check too, and that error goes up): the feed fails alone.
+            error = StoreError(f"the store refused this feed's entries: {exc}", url=state.url)
+            check = failed_check(feed_id, state, self.policy, error, utcnow(), utcnow(), 0.5)
+            lookup = await self.store.record_check(check, self.settings.max_page_attempts)
         self.stats.counts[Count.FEEDS] += 1
         log.info(
             "fetch feed=%s status=%s bytes=%s ms=%.0f error=%s",
@@ -187,6 +194,13 @@ class Pipeline:
         try:
             async with self.pages_held:
                 article_id = await self._fetch_and_process(entry, claim)
+            return article_id
+        except StoreError:
+            raise  # the store failing is the run's error, not this page's
+        except Exception as exc:  # noqa: BLE001 - the page boundary: this page fails alone
+            message = f"the page failed: {describe(exc)}"
+            record = self._fetch_record(entry, time.monotonic(), None, 0, ErrorKind.ERROR, message)
+            article_id = await self._page_failed(entry, record, claim)
             return article_id
         finally:
             if claim is not None and article_id is None:  # not stored: let go here
