@@ -21,7 +21,58 @@ from ingest.http.sockets import AsyncioBackend
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
-_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+# The IANA special-purpose address registries (IPv4 and IPv6), the entries that are not
+# globally reachable, with RFC 3879's deprecated site-local block and the multicast ranges.
+# Entries the registries mark global (AS112, AMT, the PCP and TURN anycasts, ORCHIDv2, the
+# 64:ff9b::/96 translation prefix itself) are not here; forms that embed an IPv4 address
+# are judged by the address they embed (`_embedded`).
+SPECIAL_PURPOSE: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...] = tuple(
+    (ipaddress.ip_network(network), why)
+    for network, why in [
+        ("0.0.0.0/8", "unspecified"),  # "this network"
+        ("10.0.0.0/8", "private"),
+        ("100.64.0.0/10", "shared (CGNAT)"),
+        ("127.0.0.0/8", "loopback"),
+        ("169.254.0.0/16", "link-local"),
+        ("172.16.0.0/12", "private"),
+        ("192.0.0.0/24", "IETF protocol assignment"),
+        ("192.0.2.0/24", "documentation"),
+        ("192.88.99.0/24", "6to4 relay anycast"),
+        ("192.168.0.0/16", "private"),
+        ("198.18.0.0/15", "benchmarking"),
+        ("198.51.100.0/24", "documentation"),
+        ("203.0.113.0/24", "documentation"),
+        ("224.0.0.0/4", "multicast"),
+        ("240.0.0.0/4", "reserved"),  # 255.255.255.255, limited broadcast, among them
+        ("::/128", "unspecified"),
+        ("::1/128", "loopback"),
+        ("64:ff9b:1::/48", "local-use IPv4/IPv6 translation"),
+        ("100::/64", "discard-only"),
+        ("2001::/23", "IETF protocol assignment"),
+        ("2001:db8::/32", "documentation"),
+        ("3fff::/20", "documentation"),
+        ("5f00::/16", "segment routing"),
+        ("fc00::/7", "unique-local"),
+        ("fe80::/10", "link-local"),
+        ("fec0::/10", "site-local"),
+        ("ff00::/8", "multicast"),
+    ]
+)
+_GLOBAL_EXCEPTIONS = tuple(
+    ipaddress.ip_network(network)
+    for network in [
+        "192.0.0.9/32",  # PCP anycast
+        "192.0.0.10/32",  # TURN anycast
+        "2001:1::1/128",  # PCP anycast
+        "2001:1::2/128",  # TURN anycast
+        "2001:3::/32",  # AMT
+        "2001:4:112::/48",  # AS112-v6
+        "2001:20::/28",  # ORCHIDv2
+        "2001:30::/28",  # drone remote ID
+    ]
+)
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 class BlockedAddressError(ConnectionError):
@@ -39,20 +90,36 @@ class BlockedAddressError(ConnectionError):
 def why_blocked(address: str) -> str | None:
     """The kind of non-public address this is, or None when it is a public one."""
     ip: IPAddress = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        inner = why_blocked(str(ip.ipv4_mapped))
-        return f"IPv4-mapped {inner}" if inner else "IPv4-mapped IPv6"
-    checks = [
-        (ip.is_unspecified, "unspecified"),
-        (ip.is_loopback, "loopback"),
-        (ip.is_link_local, "link-local"),
-        (ip.is_multicast, "multicast"),
-        (isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT, "shared (CGNAT)"),
-        (ip.is_reserved, "reserved"),
-        (ip.is_private, "private"),
-        (not ip.is_global, "non-global"),
-    ]
-    return next((why for hit, why in checks if hit), None)
+    embedded = _embedded(ip)
+    if embedded is not None:
+        form, inner = embedded
+        why = why_blocked(str(inner))
+        return f"{form} {why}" if why else None
+    for network, why in SPECIAL_PURPOSE:
+        if ip.version == network.version and ip in network:
+            if any(ip.version == n.version and ip in n for n in _GLOBAL_EXCEPTIONS):
+                return None
+            return why
+    return None if ip.is_global else "non-global"  # what Python's own tables know besides
+
+
+def _embedded(ip: IPAddress) -> tuple[str, ipaddress.IPv4Address] | None:
+    """The IPv4 address an IPv6 address carries, by the form that carries it: a connection
+    to it reaches that IPv4 address (through the host's stack, a relay or a translator)."""
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return None
+    if ip.ipv4_mapped is not None:
+        return "IPv4-mapped", ip.ipv4_mapped
+    if ip in _NAT64:
+        return "NAT64", ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.sixtofour is not None:
+        return "6to4", ip.sixtofour
+    if ip.teredo is not None:
+        server, client = ip.teredo
+        return "Teredo", client if why_blocked(str(server)) is None else server
+    if ip in _IPV4_COMPATIBLE and int(ip) > 1:  # not :: or ::1
+        return "IPv4-compatible", ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
 
 
 async def system_resolve(host: str, port: int) -> list[str]:
