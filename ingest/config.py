@@ -39,6 +39,11 @@ class Settings:
     request_timeout: float = _setting(
         30.0, "Total deadline in seconds for one request: connect, headers and whole body."
     )
+    queue_timeout: float = _setting(
+        300.0,
+        "Longest wait for a free connection slot (behind other requests to the same host) "
+        "before a request gives up, in seconds; not counted against the feed or page.",
+    )
     max_body_bytes: int = _setting(
         15 * 1024 * 1024, "Largest decoded (decompressed) body accepted, in bytes."
     )
@@ -52,6 +57,11 @@ class Settings:
     respect_robots_txt: bool = _setting(True, "Honour robots.txt for article pages.")
     robots_cache_ttl: int = _setting(
         24 * 60 * 60, "How long a host's robots.txt is cached, in seconds."
+    )
+    max_crawl_delay: float = _setting(
+        10.0,
+        "Longest gap between two requests to one host that its robots.txt Crawl-delay may "
+        "ask for, in seconds (0: Crawl-delay is ignored).",
     )
     min_poll_interval: int = _setting(
         15 * 60, "Shortest time between two checks of one feed, in seconds."

@@ -24,6 +24,7 @@ class ErrorKind(StrEnum):
     ERROR = "error"
     CONFIG = "config"
     TIMEOUT = "timeout"
+    QUEUE_TIMEOUT = "queue-timeout"
     NETWORK = "network"
     BLOCKED = "blocked"
     TOO_LARGE = "too-large"

@@ -294,16 +294,17 @@ class Store:
         await self._write_off_loop(lambda conn: fetches.log_fetches(conn, records))
 
     async def page_failed(
-        self, record: FetchRecord, entry: PendingEntry, retry_at: datetime | None
+        self, record: FetchRecord, entry: PendingEntry, retry_at: datetime | None, attempts: int
     ) -> None:
         """A page that failed: its fetch log row (kind and reason), and on its entry the
-        failure counted, its reason, and when to try again (None: given up)."""
+        failures counted so far (`attempts`), its reason, and when to try again (None: given
+        up)."""
 
         def write(conn: Connection) -> None:
             fetches.log_fetches(conn, [record])
             if entry.feed_id is not None:
                 error = f"{record.error_kind}: {record.error}"
-                entries.record_page_failure(conn, entry.id, entry.attempts + 1, retry_at, error)
+                entries.record_page_failure(conn, entry.id, attempts, retry_at, error)
 
         await self._write_off_loop(write)
 

@@ -468,6 +468,57 @@ def test_robots_txt_disallowing_a_page(server: TestServer) -> None:
     assert server.hits["/robots.txt"] == 1  # cached per host
 
 
+ROBOTS_CASES = [
+    # RFC 9309: the longest match wins, Allow on a tie; `*` and `$` wildcards.
+    ("User-agent: *\nDisallow: /\nAllow: /news/\n", "/news/story", True),
+    ("User-agent: *\nDisallow: /\nAllow: /news/\n", "/about", False),
+    ("User-agent: *\nAllow: /news/\nDisallow: /news/private/\n", "/news/private/x", False),
+    ("User-agent: *\nDisallow: /*.pdf$\n", "/paper.pdf", False),
+    ("User-agent: *\nDisallow: /*.pdf$\n", "/paper.pdf.html", True),
+    ("User-agent: *\nDisallow: /*/print\n", "/news/story/print", False),
+    ("User-agent: *\nDisallow: /page\nAllow: /page\n", "/page", True),  # a tie: Allow
+    # The group naming our agent, not `*`.
+    ("User-agent: *\nDisallow: /\n\nUser-agent: feed-ingest\nAllow: /\n", "/news/x", True),
+    ("User-agent: feed-ingest\nDisallow: /news/\n\nUser-agent: *\nAllow: /\n", "/news/x", False),
+]
+
+
+@pytest.mark.parametrize(("robots", "path", "allowed"), ROBOTS_CASES)
+def test_robots_txt_is_read_by_rfc_9309(
+    server: TestServer, robots: str, path: str, allowed: bool
+) -> None:
+    server.route("/robots.txt", respond(200, robots.encode(), "text/plain"))
+    server.route(path, respond(200, b"<html>ok</html>", "text/html"))
+
+    async def go() -> bool:
+        async with Fetcher(SETTINGS) as fetcher:
+            try:
+                await PageFetcher(fetcher).fetch(server.url(path))
+            except RobotsFetchError:
+                return False
+            return True
+
+    assert run(go()) is allowed
+    assert server.hits[path] == (1 if allowed else 0)
+
+
+def test_crawl_delay_spaces_page_requests_up_to_the_setting(server: TestServer) -> None:
+    server.route("/robots.txt", respond(200, b"User-agent: *\nCrawl-delay: 60\n", "text/plain"))
+    for n in range(3):
+        server.route(f"/p{n}", respond(200, b"<html>ok</html>", "text/html"))
+
+    async def go() -> float:
+        async with Fetcher(replace(SETTINGS, max_crawl_delay=0.5)) as fetcher:
+            pages = PageFetcher(fetcher)
+            started = time.monotonic()
+            await asyncio.gather(*(pages.fetch(server.url(f"/p{n}")) for n in range(3)))
+            return time.monotonic() - started
+
+    elapsed = run(go())
+    # Three pages start two gaps of the capped delay apart, not 60 s.
+    assert 1.0 <= elapsed < 10
+
+
 def test_robots_txt_can_be_ignored_by_setting(server: TestServer) -> None:
     server.route("/robots.txt", respond(200, b"User-agent: *\nDisallow: /\n", "text/plain"))
     server.route("/page", respond(200, b"<html>ok</html>", "text/html"))

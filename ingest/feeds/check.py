@@ -59,7 +59,8 @@ def failed_check(
     now: datetime,
     jitter: float,
 ) -> FeedCheck:
-    """A check that found no entries, only `error`: recorded on the feed, which backs off."""
+    """A check that found no entries, only `error`: recorded on the feed, which backs off
+    (unless the request never left the queue: then it is only put off)."""
     record = FetchRecord(
         url=state.url,
         status=None,
@@ -70,7 +71,9 @@ def failed_check(
         error=str(error),
         fetched_at=started,
     )
-    outcome = CheckOutcome(error=f"{error.kind}: {error}")
+    outcome = CheckOutcome(
+        error=f"{error.kind}: {error}", deferred=error.kind is ErrorKind.QUEUE_TIMEOUT
+    )
     return FeedCheck(feed_id, next_state(state, outcome, now, policy, jitter), (), record)
 
 

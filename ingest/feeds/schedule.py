@@ -48,6 +48,10 @@ class CheckOutcome:
     new_url: str | None = None
     """The feed's new URL after a permanent redirect."""
     entry_dates: Sequence[datetime] = ()
+    deferred: bool = False
+    """The feed was never asked: its request waited too long for a connection slot behind
+    other requests to its host. Not the feed's fault: nothing on it changes but when it is
+    checked next."""
 
 
 def _header(outcome: CheckOutcome, name: str) -> str | None:
@@ -107,6 +111,9 @@ def backoff_seconds(error_count: int, policy: Policy, jitter: float) -> float:
 def next_state(
     state: FeedState, outcome: CheckOutcome, now: datetime, policy: Policy, jitter: float
 ) -> FeedState:
+    if outcome.deferred:
+        put_off = policy.min_interval * (0.5 + jitter / 2)
+        return replace(state, next_check_at=now + timedelta(seconds=put_off))
     checked = replace(state, last_checked_at=now, url=outcome.new_url or state.url)
     status = outcome.status
 

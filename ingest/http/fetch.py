@@ -5,6 +5,7 @@ Errors are subclasses of `FetchError`, each with a short `kind` that the fetch l
 
     FetchError
     ├── TimeoutFetchError      kind "timeout"       the total deadline passed
+    ├── QueueTimeoutFetchError kind "queue-timeout" no connection slot came free in time
     ├── NetworkFetchError      kind "network"       connect/read failures, bad HTTP
     ├── BlockedFetchError      kind "blocked"       the SSRF guard refused the address
     ├── TooLargeFetchError     kind "too-large"     the decoded body passed the cap
@@ -13,13 +14,19 @@ Errors are subclasses of `FetchError`, each with a short `kind` that the fetch l
     └── RobotsFetchError       kind "robots"        robots.txt disallows the page
 
 HTTP error statuses are not exceptions: they come back as responses for the caller to judge.
+
+A request's deadline (`request_timeout`) runs only while it holds a connection slot: the
+time spent waiting for one (behind other requests to a slow host, or the gap a host's
+`Crawl-delay` asks for) has its own, longer limit (`queue_timeout`) and error kind, which
+callers do not count against the feed or page, since the wait was another request's doing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import cast
 from urllib.parse import urlsplit
@@ -41,6 +48,10 @@ ERROR_BODY_LIMIT = 64 * 1024
 
 class TimeoutFetchError(FetchError):
     kind = ErrorKind.TIMEOUT
+
+
+class QueueTimeoutFetchError(FetchError):
+    kind = ErrorKind.QUEUE_TIMEOUT
 
 
 class NetworkFetchError(FetchError):
@@ -81,14 +92,23 @@ class FetchResponse:
 
 
 @dataclass
+class _Host:
+    """One host's share of the connections, and the gap its robots.txt asks for."""
+
+    slots: asyncio.Semaphore
+    min_gap: float = 0.0
+    next_start: float = 0.0
+
+
+@dataclass
 class _HostLimits:
     per_host: int
-    semaphores: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+    hosts: dict[str, _Host] = field(default_factory=dict)
 
-    def for_host(self, host: str) -> asyncio.Semaphore:
-        if host not in self.semaphores:
-            self.semaphores[host] = asyncio.Semaphore(self.per_host)
-        return self.semaphores[host]
+    def for_host(self, host: str) -> _Host:
+        if host not in self.hosts:
+            self.hosts[host] = _Host(asyncio.Semaphore(self.per_host))
+        return self.hosts[host]
 
 
 class GuardedTransport(httpx.AsyncHTTPTransport):
@@ -149,14 +169,11 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        started = time.monotonic()
-        try:
-            async with asyncio.timeout(self.settings.request_timeout):
-                return await self._follow(url, headers, started)
-        except TimeoutError:
-            raise TimeoutFetchError(
-                url, f"no complete response within {self.settings.request_timeout:g}s"
-            ) from None
+        return await self._follow(url, headers, time.monotonic())
+
+    def set_min_gap(self, host: str, seconds: float) -> None:
+        """Start requests to `host` at least `seconds` apart (a robots.txt `Crawl-delay`)."""
+        self.hosts.for_host(host.lower()).min_gap = max(0.0, seconds)
 
     async def _follow(self, url: str, headers: dict[str, str], started: float) -> FetchResponse:
         current = url
@@ -164,8 +181,9 @@ class Fetcher:
         hops: list[str] = []
         permanent: str | None = None
         all_permanent = True
+        budget = [self.settings.request_timeout]  # seconds left, spent only holding a slot
         while True:
-            status, response_headers, content = await self._get_once(current, headers)
+            status, response_headers, content = await self._get_once(current, headers, budget)
             location = response_headers.get("location")
             if status not in REDIRECT_STATUSES or not location:
                 return FetchResponse(
@@ -198,25 +216,63 @@ class Fetcher:
             current = target
 
     async def _get_once(
-        self, url: str, headers: dict[str, str]
+        self, url: str, headers: dict[str, str], budget: list[float]
     ) -> tuple[int, dict[str, str], bytes]:
         host = host_of(url)
         if not host:
             raise NetworkFetchError(url, "invalid URL: no host, or one that cannot be parsed")
+        async with self._slot(url, host):
+            began = time.monotonic()
+            try:
+                async with asyncio.timeout(max(0.0, budget[0])):
+                    return await self._request(url, headers)
+            except TimeoutError:
+                raise TimeoutFetchError(
+                    url, f"no complete response within {self.settings.request_timeout:g}s"
+                ) from None
+            finally:
+                budget[0] -= time.monotonic() - began
+
+    @contextlib.asynccontextmanager
+    async def _slot(self, url: str, host: str) -> AsyncIterator[None]:
+        """A connection slot for `host` (its own first, so that a request waiting for a
+        busy host holds none of the others), then one of all; the host's Crawl-delay gap
+        is waited out inside its slot. All of it within `queue_timeout`."""
+        limits = self.hosts.for_host(host)
+        async with contextlib.AsyncExitStack() as held:
+            try:
+                async with asyncio.timeout(self.settings.queue_timeout):
+                    await held.enter_async_context(limits.slots)
+                    await held.enter_async_context(self.overall)
+                    if limits.min_gap:
+                        now = time.monotonic()
+                        start = max(now, limits.next_start)
+                        limits.next_start = start + limits.min_gap
+                        await asyncio.sleep(start - now)
+            except TimeoutError:
+                raise QueueTimeoutFetchError(
+                    url,
+                    f"no connection to {host} came free within {self.settings.queue_timeout:g}s "
+                    "(other requests to it were slow)",
+                ) from None
+            yield
+
+    async def _request(
+        self, url: str, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
         try:
-            async with self.overall, self.hosts.for_host(host):
-                request = httpx.Request("GET", url, headers=headers, extensions=self.extensions)
-                response = await self.transport.handle_async_request(request)
-                try:
-                    limit = self.settings.max_body_bytes
-                    if response.status_code in REDIRECT_STATUSES or response.status_code == 304:
-                        content = b""
-                    else:
-                        if response.status_code >= 400:
-                            limit = min(limit, ERROR_BODY_LIMIT)
-                        content = await _read_bounded(response, limit)
-                finally:
-                    await response.aclose()
+            request = httpx.Request("GET", url, headers=headers, extensions=self.extensions)
+            response = await self.transport.handle_async_request(request)
+            try:
+                limit = self.settings.max_body_bytes
+                if response.status_code in REDIRECT_STATUSES or response.status_code == 304:
+                    content = b""
+                else:
+                    if response.status_code >= 400:
+                        limit = min(limit, ERROR_BODY_LIMIT)
+                    content = await _read_bounded(response, limit)
+            finally:
+                await response.aclose()
         except BlockedAddressError as exc:
             raise BlockedFetchError(url, str(exc)) from exc
         except BodyTooLargeError as exc:

@@ -13,7 +13,9 @@ class PageFetcher:
         self.fetcher = fetcher
         settings = fetcher.settings
         self.robots = (
-            RobotsCache(fetcher, settings.user_agent, settings.robots_cache_ttl)
+            RobotsCache(
+                fetcher, settings.user_agent, settings.robots_cache_ttl, settings.max_crawl_delay
+            )
             if settings.respect_robots_txt
             else None
         )

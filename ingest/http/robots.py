@@ -1,7 +1,14 @@
-"""robots.txt for article pages, fetched once per host and cached (RFC 9309 rules).
+"""robots.txt for article pages, fetched once per host and cached, read by RFC 9309.
+
+Rules are matched by `protego` (Scrapy's parser): the longest matching rule wins, `Allow`
+over `Disallow` on a tie, `*` and `$` wildcards, the most specific user-agent group. The
+standard's own library (`urllib.robotparser`) applies the first matching line instead, so
+`Disallow: /` before `Allow: /news/` blocked every article.
 
 A robots.txt that is missing (4xx) allows everything; one that cannot be fetched (5xx,
 network error) disallows everything until the cache entry expires, as the RFC asks.
+`Crawl-delay` (not in the RFC, but widely used) becomes the least gap between two requests
+to that host, capped by the `max_crawl_delay` setting.
 """
 
 from __future__ import annotations
@@ -9,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import time
 from urllib.parse import urlsplit
-from urllib.robotparser import RobotFileParser
+
+from protego import Protego
 
 from ingest.errors import FetchError
 from ingest.http.fetch import BlockedFetchError, Fetcher
@@ -18,11 +26,14 @@ MAX_ROBOTS_BYTES = 500 * 1024
 
 
 class RobotsCache:
-    def __init__(self, fetcher: Fetcher, user_agent: str, ttl: float) -> None:
+    def __init__(
+        self, fetcher: Fetcher, user_agent: str, ttl: float, max_crawl_delay: float = 0.0
+    ) -> None:
         self.fetcher = fetcher
         self.agent = user_agent.split("/", 1)[0]
         self.ttl = ttl
-        self.rules: dict[str, tuple[float, RobotFileParser | bool]] = {}
+        self.max_crawl_delay = max_crawl_delay
+        self.rules: dict[str, tuple[float, Protego | bool]] = {}
         self.locks: dict[str, asyncio.Lock] = {}
 
     async def allowed(self, url: str) -> bool:
@@ -34,10 +45,16 @@ class RobotsCache:
             if cached is None or cached[0] < time.monotonic():
                 cached = (time.monotonic() + self.ttl, await self._load(origin))
                 self.rules[origin] = cached
+                self._pace(parts.hostname or "", cached[1])
         rules = cached[1]
-        return rules if isinstance(rules, bool) else rules.can_fetch(self.agent, url)
+        return rules if isinstance(rules, bool) else bool(rules.can_fetch(url, self.agent))
 
-    async def _load(self, origin: str) -> RobotFileParser | bool:
+    def _pace(self, host: str, rules: Protego | bool) -> None:
+        delay = None if isinstance(rules, bool) else rules.crawl_delay(self.agent)
+        if self.max_crawl_delay > 0:
+            self.fetcher.set_min_gap(host, min(float(delay or 0.0), self.max_crawl_delay))
+
+    async def _load(self, origin: str) -> Protego | bool:
         """Parsed rules, or True (allow all) / False (disallow all)."""
         try:
             response = await self.fetcher.fetch(origin + "/robots.txt", accept="text/plain")
@@ -49,7 +66,5 @@ class RobotsCache:
             return False
         if response.status >= 400:
             return True
-        parser = RobotFileParser(origin + "/robots.txt")
         text = response.content[:MAX_ROBOTS_BYTES].decode("utf-8", errors="replace")
-        parser.parse(text.splitlines())
-        return parser
+        return Protego.parse(text)

@@ -17,6 +17,7 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from enum import StrEnum
 
 from ingest.config import Settings
@@ -246,7 +247,13 @@ class Pipeline:
     ) -> int | None:
         """A page that could not be fetched, extracted or stored: when its feed entry has
         content of its own, the article is made from that (the failure stays in the fetch
-        log); otherwise the failure is recorded on the entry, to retry later."""
+        log); otherwise the failure is recorded on the entry, to retry later. A request
+        that never left the queue is not the page's failure: it is retried, not counted."""
+        settings = self.settings
+        if record.error_kind is ErrorKind.QUEUE_TIMEOUT:
+            later = utcnow() + timedelta(seconds=settings.page_retry_interval)
+            await self.store.page_failed(record, entry, later, entry.attempts)
+            return None
         if entry.feed is not None and entry.feed.content:
             page = Page(
                 b"",
@@ -261,7 +268,6 @@ class Pipeline:
                 return self._stored(await self.workers.process(page))
             except IngestError as exc:
                 self.stats.error(f"{entry.link} (from its feed): {exc}")
-        settings = self.settings
         retry_at = page_retry_at(
             entry.attempts + 1,
             utcnow(),
@@ -269,7 +275,7 @@ class Pipeline:
             settings.max_backoff,
             settings.max_page_attempts,
         )
-        await self.store.page_failed(record, entry, retry_at)
+        await self.store.page_failed(record, entry, retry_at, entry.attempts + 1)
         return None
 
     def _stored(self, intake: Intake) -> int:
