@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Table, case, delete, exists, or_, select, update
 
+from ingest.owners import gone
 from ingest.types import FeedCheck, FeedState, utcnow
 from storage.entries import EntryRecord, upsert_entries
 from storage.fetches import log_fetches
@@ -109,17 +110,23 @@ def claim_due_feeds(
     due_by: datetime | None = None,
 ) -> list[int]:
     """Lease up to `limit` feeds that are due (by `due_by`, default now) and not leased
-    (or whose lease expired).
+    (or whose lease expired, or whose holder ran on this machine and is gone).
 
     On PostgreSQL the due rows are locked with FOR UPDATE SKIP LOCKED, so workers claiming
     at the same moment take different feeds; SQLite has a single writer anyway.
     """
+    holders = select(FEEDS.c.lease_owner).where(FEEDS.c.lease_owner.is_not(None)).distinct()
+    dead = sorted(holder for holder in conn.execute(holders).scalars() if gone(holder))
     due = (
         select(FEEDS.c.id)
         .where(
             FEEDS.c.disabled.is_(False),
             FEEDS.c.next_check_at <= (due_by or now),
-            or_(FEEDS.c.lease_expires_at.is_(None), FEEDS.c.lease_expires_at < now),
+            or_(
+                FEEDS.c.lease_expires_at.is_(None),
+                FEEDS.c.lease_expires_at < now,
+                FEEDS.c.lease_owner.in_(dead),
+            ),
         )
         .order_by(FEEDS.c.next_check_at)
         .limit(limit)

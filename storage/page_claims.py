@@ -1,13 +1,16 @@
 """Claims on pages being fetched, so that several workers sharing one PostgreSQL database
 fetch each new page once. The primary key settles who fetches: a claim is taken by inserting
-it, or by taking over one whose holder let it lapse (a dead worker's)."""
+it, or by taking over an abandoned one: its lease lapsed, or its holder ran on this machine
+and is gone (a killed run's claims are taken over by the rerun at once)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import Connection, Table, bindparam, delete, or_, select
 
+from ingest.owners import gone
 from storage.dedup import articles_for_urls
 from storage.driver import IN_SLOTS, execute_in_slots, slots
 from storage.models import PageClaim
@@ -27,13 +30,19 @@ def claim_pages(
     if not urls:
         return set()
     expires = now + timedelta(seconds=lease)
+    holders = select(CLAIMS.c.owner).where(CLAIMS.c.url.in_(urls)).distinct()
+    dead = sorted(holder for holder in conn.execute(holders).scalars() if gone(holder))
     stmt = insert_for(conn, CLAIMS).values(
         [{"url": url, "owner": owner, "expires_at": expires} for url in dict.fromkeys(urls)]
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=["url"],
         set_={"owner": stmt.excluded.owner, "expires_at": stmt.excluded.expires_at},
-        where=or_(CLAIMS.c.expires_at < now, CLAIMS.c.owner == stmt.excluded.owner),
+        where=or_(
+            CLAIMS.c.expires_at < now,
+            CLAIMS.c.owner == stmt.excluded.owner,
+            CLAIMS.c.owner.in_(dead),
+        ),
     ).returning(CLAIMS.c.url)
     return set(conn.execute(stmt).scalars())
 
@@ -59,7 +68,20 @@ def release_pages(conn: Connection, urls: list[str], owner: str) -> None:
     execute_in_slots(conn, _RELEASE, "url", urls, {"owner": owner})
 
 
-def page_claimed(conn: Connection, url: str, now: datetime) -> bool:
-    """Whether another worker is still fetching `url`."""
-    query = select(CLAIMS.c.owner).where(CLAIMS.c.url == url, CLAIMS.c.expires_at >= now)
-    return conn.execute(query).first() is not None
+class ClaimState(StrEnum):
+    HELD = "held"
+    """Another worker is fetching the page."""
+    RELEASED = "released"
+    """Nobody holds it: its holder stored it, or failed it and said so."""
+    ABANDONED = "abandoned"
+    """Its holder let the lease lapse or is gone: nobody will store it unless taken over."""
+
+
+def claim_state(conn: Connection, url: str, now: datetime) -> ClaimState:
+    row = conn.execute(select(CLAIMS.c.owner, CLAIMS.c.expires_at).where(CLAIMS.c.url == url))
+    claim = row.first()
+    if claim is None:
+        return ClaimState.RELEASED
+    if claim.expires_at < now or gone(claim.owner):
+        return ClaimState.ABANDONED
+    return ClaimState.HELD

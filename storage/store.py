@@ -37,6 +37,7 @@ from storage import articles, dedup, entries, feeds, fetches, page_claims, repor
 from storage.engine import SQLITE_CACHE_KIB, create_store_engine, reading
 from storage.intake import IntakeTransaction
 from storage.models import Article, ArticleUrl, Entry, Feed
+from storage.page_claims import ClaimState as ClaimState
 from storage.reports import Copy
 from storage.search import SearchHit, search_articles
 
@@ -273,22 +274,29 @@ class Store:
 
         return await self._write_off_loop(claim)
 
-    async def article_of_released_page(self, page: str, link: str) -> tuple[bool, int | None]:
-        """Whether another worker has let go of `page`, and then the article it became
-        (None when it failed there)."""
+    async def page_claim(self, page: str, link: str) -> tuple[ClaimState, int | None]:
+        """Where another worker's claim on `page` stands, and the article the page became
+        (None while it is held, or when it failed or was abandoned)."""
 
-        def look(conn: Connection) -> tuple[bool, int | None]:
-            if page_claims.page_claimed(conn, page, utcnow()):
-                return False, None
+        def look(conn: Connection) -> tuple[ClaimState, int | None]:
+            state = page_claims.claim_state(conn, page, utcnow())
+            if state is ClaimState.HELD:
+                return state, None
             known = dedup.articles_for_urls(conn, spellings(link))
-            return True, next(iter(known.values()), None)
+            return state, next(iter(known.values()), None)
 
         return await self._read_off_loop(look)
 
-    async def link_entries(self, links: Mapping[int, int]) -> None:
-        """Point entries (by id) at the article each became."""
-        if links:
-            await self._write_off_loop(lambda conn: entries.link_entries(conn, links))
+    async def link_entry(self, entry: PendingEntry, article_id: int) -> None:
+        """Point an entry at the article its page became (fetched for another entry), and
+        record the URL it gave as one of the article's."""
+
+        def write(conn: Connection) -> None:
+            if entry.feed_id is not None:
+                entries.link_entries(conn, {entry.id: article_id})
+            _add_spellings(conn, article_id, spellings(entry.link))
+
+        await self._write_off_loop(write)
 
     async def log_fetches(self, records: list[FetchRecord]) -> None:
         await self._write_off_loop(lambda conn: fetches.log_fetches(conn, records))
@@ -426,5 +434,12 @@ def _link_known(
         found += 1
         if entry.feed_id is not None:
             links[entry.id] = article_id
+        _add_spellings(conn, article_id, spelled[entry.id])
     entries.link_entries(conn, links)
     return Lookup(found, unknown)
+
+
+def _add_spellings(conn: Connection, article_id: int, urls: list[str]) -> None:
+    """Every URL an entry linked to is one of its article's, whichever spelling was stored
+    first (a tracking-URL variant linked to a known page included)."""
+    articles.add_article_urls(conn, article_id, sorted(set(urls)), utcnow())

@@ -1,6 +1,6 @@
 """The layout's import rules, read from the code itself (every import, at any depth).
 
-- The bottom (`types`, `errors`, `text`, `urls`, `config`) imports no stage, no worker and
+- The bottom (`types`, `errors`, `text`, `urls`, `config`, `owners`) imports no stage, no worker and
   no store.
 - A stage imports only the bottom and the stages before it in the flow
   (http -> feeds -> extract -> dedup); never the worker, the command line or the store.
@@ -15,7 +15,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-BOTTOM = {"ingest.types", "ingest.errors", "ingest.text", "ingest.urls", "ingest.config"}
+BOTTOM = {
+    "ingest.types",
+    "ingest.errors",
+    "ingest.text",
+    "ingest.urls",
+    "ingest.config",
+    "ingest.owners",
+}
 STAGES = ["ingest.http", "ingest.feeds", "ingest.extract", "ingest.dedup"]  # in flow order
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import time
 import zlib
 from datetime import UTC, datetime, timedelta, timezone
@@ -10,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, Engine, func, insert, select, text
 
+from ingest.owners import worker_name
 from ingest.types import Removed, compress_html, decompress_html
 from storage.articles import store_article
 from storage.engine import create_store_engine
@@ -194,22 +198,43 @@ def test_read_then_write_transactions_never_fail_with_database_is_locked(engine:
 def test_a_page_is_claimed_by_one_worker_until_it_lets_go_or_its_claim_lapses(
     engine: Engine,
 ) -> None:
-    from storage.page_claims import claim_pages, page_claimed, release_pages
+    from storage.page_claims import ClaimState, claim_pages, claim_state, release_pages
 
     url, other = "https://example.com/page", "https://example.com/other"
     with engine.begin() as conn:
         assert claim_pages(conn, [url, url], "a", T0, lease=60) == {url}
         assert claim_pages(conn, [url], "a", T0 + timedelta(seconds=10), lease=60) == {url}
         assert claim_pages(conn, [url, other], "b", T0 + timedelta(seconds=30), lease=60) == {other}
-        assert page_claimed(conn, url, T0 + timedelta(seconds=30))
+        assert claim_state(conn, url, T0 + timedelta(seconds=30)) is ClaimState.HELD
         release_pages(conn, [url], "b")  # not b's to release
-        assert page_claimed(conn, url, T0 + timedelta(seconds=30))
+        assert claim_state(conn, url, T0 + timedelta(seconds=30)) is ClaimState.HELD
         # a died: its claim lapses, and b takes the page over.
-        assert not page_claimed(conn, url, T0 + timedelta(seconds=71))  # renewed at +10
-        assert claim_pages(conn, [url], "b", T0 + timedelta(seconds=71), lease=60) == {url}
+        lapsed = T0 + timedelta(seconds=71)  # renewed at +10
+        assert claim_state(conn, url, lapsed) is ClaimState.ABANDONED
+        assert claim_pages(conn, [url], "b", lapsed, lease=60) == {url}
         release_pages(conn, [url], "b")
-        assert not page_claimed(conn, url, T0 + timedelta(seconds=72))
+        assert claim_state(conn, url, T0 + timedelta(seconds=72)) is ClaimState.RELEASED
         assert claim_pages(conn, [url], "a", T0 + timedelta(seconds=72), lease=60) == {url}
+
+
+def test_the_claims_of_a_gone_worker_on_this_machine_are_taken_over_at_once(
+    engine: Engine,
+) -> None:
+    """A killed run's claims do not stall the rerun until their lease lapses."""
+    from storage.page_claims import ClaimState, claim_pages, claim_state
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a process of this machine that is no more
+    gone_owner = f"{socket.gethostname()}:{dead.pid}:deadbeef"
+    elsewhere = f"another-machine.example:{dead.pid}:cafebabe"  # its lease decides
+    url, far = "https://example.com/page", "https://example.com/far"
+    with engine.begin() as conn:
+        assert claim_pages(conn, [url], gone_owner, T0, lease=600) == {url}
+        assert claim_pages(conn, [far], elsewhere, T0, lease=600) == {far}
+        soon = T0 + timedelta(seconds=1)
+        assert claim_state(conn, url, soon) is ClaimState.ABANDONED
+        assert claim_state(conn, far, soon) is ClaimState.HELD
+        assert claim_pages(conn, [url, far], worker_name(), soon, lease=600) == {url}
 
 
 def test_a_page_stored_by_another_worker_after_a_first_look_is_not_claimed_to_fetch(
@@ -217,7 +242,7 @@ def test_a_page_stored_by_another_worker_after_a_first_look_is_not_claimed_to_fe
 ) -> None:
     """The race the claim's second look closes: b looked (page unknown), a claimed, stored
     and let go, and only then b claims. b must link to a's article, not fetch again."""
-    from storage.page_claims import claim_unstored_pages, page_claimed, release_pages
+    from storage.page_claims import ClaimState, claim_state, claim_unstored_pages, release_pages
 
     url, tracked = "https://example.com/page", "https://example.com/page?utm_source=x"
     other = "https://example.com/other"
@@ -230,5 +255,6 @@ def test_a_page_stored_by_another_worker_after_a_first_look_is_not_claimed_to_fe
         held, known = claim_unstored_pages(conn, pages, "b", T0, lease=60)
         assert held == {other}
         assert known == {url: stored.id}
-        assert not page_claimed(conn, url, T0)  # the second look let go of it again
-        assert page_claimed(conn, other, T0)
+        # The second look let go of it again.
+        assert claim_state(conn, url, T0) is ClaimState.RELEASED
+        assert claim_state(conn, other, T0) is ClaimState.HELD

@@ -22,10 +22,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from ingest.config import Settings
 from ingest.errors import StoreError
+from ingest.owners import worker_name
 from ingest.types import utcnow
 from ingest.worker.metrics import MetricsServer, WorkerState
 from ingest.worker.page_workers import PageWorkers
-from ingest.worker.pipeline import Pipeline, worker_name
+from ingest.worker.pipeline import Pipeline
 from storage.store import Store
 
 log = logging.getLogger("ingest")

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 import time
-import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -26,18 +23,14 @@ from ingest.feeds.check import check_feed, failed_check
 from ingest.feeds.schedule import Policy, page_retry_at
 from ingest.http.fetch import Fetcher
 from ingest.http.pages import PageFetcher
+from ingest.owners import worker_name
 from ingest.types import Claim, FetchRecord, Intake, Outcome, PendingEntry, utcnow
 from ingest.urls import canonical_url
 from ingest.worker.page_workers import Page, PageWorkers
-from storage.store import Lookup, Store
+from storage.store import ClaimState, Lookup, Store
 
 log = logging.getLogger("ingest")
 CLAIM_POLL = 0.25  # seconds between looks at a page another worker is fetching
-
-
-def worker_name() -> str:
-    """Who holds a lease or a claim: unique per process, readable in the store."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class Count(StrEnum):
@@ -166,26 +159,37 @@ class Pipeline:
                 self._share(key, page)
                 await page
                 return
-            shared = asyncio.ensure_future(self._article_from_other_worker(entry.link, key))
+            shared = asyncio.ensure_future(self._article_from_other_worker(entry, key))
             self._share(key, shared)
         else:
             self.stats.counts[Count.SHARED_FETCHES] += 1
         article_id = await shared
-        if article_id is not None and entry.feed_id is not None:
-            await self.store.link_entries({entry.id: article_id})
+        if article_id is not None:
+            await self.store.link_entry(entry, article_id)
 
     def _share(self, key: str, page: asyncio.Future[int | None]) -> None:
         self.inflight[key] = page
         page.add_done_callback(lambda _: self.inflight.pop(key, None))
 
-    async def _article_from_other_worker(self, link: str, key: str) -> int | None:
+    async def _article_from_other_worker(self, entry: PendingEntry, key: str) -> int | None:
         """The article of a page another worker claimed, once it lets go of the page; None
-        when it failed (its error is recorded there; the entry waits for its next check)."""
+        when it failed (its error is recorded there; the entry waits for its next check).
+        A page whose holder died (its lease lapsed, or it ran on this machine and is gone)
+        is claimed and fetched here instead."""
         while True:
             await asyncio.sleep(CLAIM_POLL)
-            released, article_id = await self.store.article_of_released_page(key, link)
-            if released:
+            state, article_id = await self.store.page_claim(key, entry.link)
+            if state is ClaimState.RELEASED or article_id is not None:
                 return article_id
+            if state is ClaimState.ABANDONED:
+                claimed, lookup = await self.store.claim_pages(
+                    [entry], self.owner, self.claim_lease
+                )
+                if key in claimed:
+                    return await self._ingest_page(entry, Claim(key, self.owner))
+                if lookup.known:  # stored meanwhile, and linked by the claim's second look
+                    state, article_id = await self.store.page_claim(key, entry.link)
+                    return article_id
 
     async def _ingest_page(self, entry: PendingEntry, claim: Claim | None) -> int | None:
         """Fetch one page here; extract and store it in a worker process, where the fetch
