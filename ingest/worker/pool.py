@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
+import select
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -20,10 +24,45 @@ def _ready() -> bool:
     return True
 
 
+def _child(parent: int, initializer: Callable[..., None], initargs: Sequence[Any]) -> None:
+    """Set up a pool process: it exits when `parent` (the process that made the pool)
+    does, however that dies; kill -9 included, which no signal handler sees."""
+    _exit_with(parent)
+    initializer(*initargs)
+
+
+def _exit_with(parent: int) -> None:
+    try:
+        handle: int | None = os.pidfd_open(parent)  # Linux: readable once it has exited
+    except (AttributeError, OSError):
+        handle = None  # another system, or it has exited already: look every second
+
+    def watch() -> None:
+        if handle is not None:
+            select.select([handle], [], [])
+        else:
+            while _alive(parent):
+                time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class IsolatedPool:
     """`processes` processes forked from a server that has already imported `preload`,
     each set up by `initializer(*initargs)`, all started before any call is made, so that a
-    time limit measures the call alone.
+    time limit measures the call alone. The processes exit when the one that made the pool
+    does, even when it is killed with SIGKILL.
 
     `run()` raises `TimeoutError` when a call takes longer than `timeout` seconds (None:
     no limit) and `BrokenProcessPool` when a process died under it; either way the pool is
@@ -50,8 +89,8 @@ class IsolatedPool:
         executor = ProcessPoolExecutor(
             max_workers=self.processes,
             mp_context=context,
-            initializer=self.initializer,
-            initargs=self.initargs,
+            initializer=_child,
+            initargs=(os.getpid(), self.initializer, self.initargs),
         )
         for started in [executor.submit(_ready) for _ in range(self.processes)]:
             started.result()

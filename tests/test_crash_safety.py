@@ -1,0 +1,197 @@
+"""Crash safety through the real command: a backfill killed with SIGKILL leaves no process
+behind, and a rerun ends with the store an uninterrupted run makes (articles, URLs, entries,
+removed blocks), on both engines; a tracking-URL variant is one of its article's URLs
+whichever spelling came first."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from ingest.cli import main
+from storage.engine import create_store_engine
+from storage.models import Article, ArticleUrl, Entry, Feed, RemovedBlock
+from tests.helpers.feeds import rss
+from tests.helpers.httpserver import TestServer, respond
+from tests.helpers.site import Site, article_page
+from tests.helpers.workers import needs_aeb, page_hits, settings_env, upgrade_store, wait_for
+
+pytestmark = pytest.mark.slow
+
+Snapshot = dict[str, set[tuple[object, ...]]]
+
+
+def snapshot(database_url: str) -> Snapshot:
+    """What a run leaves that must not depend on how it got there (no ids, no times)."""
+    engine = create_store_engine(database_url)
+    with engine.connect() as conn:
+        canonical = dict(conn.execute(select(Article.id, Article.canonical_url)).all())
+        feeds = dict(conn.execute(select(Feed.id, Feed.url)).all())
+        result: Snapshot = {
+            "articles": {
+                (a.canonical_url, a.content_hash, a.title, canonical.get(a.duplicate_of))
+                for a in conn.execute(select(Article))
+            },
+            "urls": {(u.url, canonical[u.article_id]) for u in conn.execute(select(ArticleUrl))},
+            "entries": {
+                (feeds[e.feed_id], e.guid, canonical.get(e.article_id))
+                for e in conn.execute(select(Entry))
+            },
+            "removed": {
+                (canonical[r.article_id], r.position, r.reason, r.text)
+                for r in conn.execute(select(RemovedBlock))
+            },
+        }
+    engine.dispose()
+    return result
+
+
+def descendants(pid: int) -> set[int]:
+    """The processes under `pid`, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+    found: set[int] = set()
+    stack = [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.add(child)
+            stack.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
+
+
+def backfill(env: dict[str, str], feeds: list[str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "ingest", "backfill", *feeds],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+@needs_aeb
+def test_a_killed_backfill_leaves_no_process_and_a_rerun_ends_like_an_uninterrupted_run(
+    site: Site, database_url: str, tmp_path: Path
+) -> None:
+    env = settings_env(database_url) | {"INGEST_MAX_CONNECTIONS": "2"}
+    before = sum(page_hits(site.server).values())
+    run = backfill(env, site.good_feeds)
+    helpers: set[int] = set()
+    try:
+        wait_for(lambda: sum(page_hits(site.server)[p] for p in site.pages) >= 3)
+        helpers = descendants(run.pid)
+        assert helpers, "the backfill runs extraction and writer processes"
+        os.kill(run.pid, signal.SIGKILL)  # the main process alone: no signal reaches them
+        run.communicate(timeout=30)
+        wait_for(lambda: not any(alive(pid) for pid in helpers), timeout=15)
+    finally:
+        for pid in helpers:  # never leave one behind, even when the test fails
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert sum(page_hits(site.server).values()) > before
+
+    rerun = backfill(env, site.good_feeds)
+    _, stderr = rerun.communicate(timeout=180)
+    assert rerun.returncode == 0, stderr
+    assert "Traceback" not in stderr
+
+    clean_url = f"sqlite:///{tmp_path / 'clean.db'}"
+    upgrade_store(settings_env(clean_url))
+    clean = backfill(settings_env(clean_url) | {"INGEST_MAX_CONNECTIONS": "2"}, site.good_feeds)
+    _, stderr = clean.communicate(timeout=180)
+    assert clean.returncode == 0, stderr
+
+    interrupted, uninterrupted = snapshot(database_url), snapshot(clean_url)
+    for part in ("articles", "urls", "entries", "removed"):
+        assert interrupted[part] == uninterrupted[part], part
+    assert len(uninterrupted["articles"]) == len(site.pages) + 3
+
+
+@pytest.mark.parametrize("plain_first", [True, False])
+def test_every_url_an_entry_linked_to_is_one_of_its_articles(
+    database_url: str, plain_first: bool
+) -> None:
+    server = TestServer()
+    words = "An article with enough words to be kept as its text, said the tester. " * 6
+    server.route("/story", respond(200, article_page("Story", [words] * 4), "text/html"))
+    plain, tracked = server.url("/story"), server.url("/story?utm_source=feed&utm_medium=rss")
+    first, second = (plain, tracked) if plain_first else (tracked, plain)
+    server.route("/first.xml", respond(200, rss([("a", first, "Story")]), "application/rss+xml"))
+    server.route("/second.xml", respond(200, rss([("b", second, "Story")]), "application/rss+xml"))
+    env = settings_env(database_url)
+    runner = CliRunner()
+    try:
+        for feed in ("/first.xml", "/second.xml"):  # one run each: the order is fixed
+            result = runner.invoke(main, ["backfill", server.url(feed)], env=env)
+            assert result.exit_code == 0, result.output
+    finally:
+        server.close()
+    assert (
+        server.hits["/story"] == 1
+        or sum(n for path, n in server.hits.items() if path.startswith("/story")) == 1
+    )
+    engine = create_store_engine(database_url)
+    with engine.connect() as conn:
+        urls = set(conn.execute(select(ArticleUrl.url)).scalars())
+        linked = set(conn.execute(select(Entry.article_id)).scalars())
+    engine.dispose()
+    assert {plain, tracked} <= urls
+    assert len(linked) == 1 and None not in linked
+
+
+def test_the_extraction_processes_exit_when_their_parent_is_killed(tmp_path: Path) -> None:
+    """The pool's own guarantee, without a store: a parent killed with SIGKILL."""
+    script = (
+        "import time\n"
+        "from ingest.worker.pool import IsolatedPool\n"
+        "pool = IsolatedPool(2, print, ('ready',))\n"
+        "print('started', flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    helpers: set[int] = set()
+    try:
+        assert parent.stdout is not None
+        while "started" not in parent.stdout.readline():
+            pass
+        helpers = descendants(parent.pid)
+        assert len(helpers) >= 2
+        parent.kill()
+        parent.wait(10)
+        deadline = time.monotonic() + 15
+        while any(alive(pid) for pid in helpers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(alive(pid) for pid in helpers)
+    finally:
+        for pid in helpers:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        if parent.poll() is None:
+            parent.kill()
+        parent.communicate()
