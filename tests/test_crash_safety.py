@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,19 @@ from ingest.cli import main
 from storage.engine import create_store_engine
 from storage.models import Article, ArticleUrl, Entry, Feed, RemovedBlock
 from tests.helpers.feeds import rss
-from tests.helpers.httpserver import TestServer, respond
+from tests.helpers.httpserver import TestServer, respond, send
 from tests.helpers.site import Site, article_page
-from tests.helpers.workers import needs_aeb, page_hits, settings_env, upgrade_store, wait_for
+from tests.helpers.workers import (
+    counts,
+    finish,
+    needs_aeb,
+    page_hits,
+    settings_env,
+    start_worker,
+    subscribe,
+    upgrade_store,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -195,3 +206,64 @@ def test_the_extraction_processes_exit_when_their_parent_is_killed(tmp_path: Pat
         if parent.poll() is None:
             parent.kill()
         parent.communicate()
+
+
+def _slow_page_site(delay: float) -> TestServer:
+    """A feed of one entry whose page takes `delay` seconds to answer."""
+    server = TestServer()
+    words = "An article with enough words to be kept as its text, said the tester. " * 6
+    page = article_page("Slow story", [words] * 4)
+
+    def slowly(handler: BaseHTTPRequestHandler) -> None:
+        time.sleep(delay)
+        send(handler, 200, page, "text/html")
+
+    server.route("/slow", slowly)
+    server.route(
+        "/feed.xml", respond(200, rss([("s", server.url("/slow"), "Slow")]), "application/rss+xml")
+    )
+    return server
+
+
+def _stop_while_fetching(database_url: str, delay: float, grace: float) -> tuple[int, str, float]:
+    server = _slow_page_site(delay)
+    env = settings_env(database_url) | {
+        "INGEST_GRACE_PERIOD": str(grace),
+        "INGEST_REQUEST_TIMEOUT": "60",
+    }
+    try:
+        subscribe(database_url, [server.url("/feed.xml")])
+        worker = start_worker(env)
+        try:
+            wait_for(lambda: server.hits["/slow"] >= 1)
+            worker.send_signal(signal.SIGTERM)
+            stopped = time.monotonic()
+            code, stderr = finish(worker, 60)
+            return code, stderr, time.monotonic() - stopped
+        finally:
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.communicate()
+    finally:
+        server.close()
+
+
+def test_sigterm_lets_the_tick_in_flight_finish_within_the_grace_period(
+    database_url: str,
+) -> None:
+    code, stderr, _ = _stop_while_fetching(database_url, delay=2.0, grace=30)
+    assert code == 0, stderr
+    assert "Traceback" not in stderr and "CancelledError" not in stderr
+    assert counts(database_url)["articles"] == 1  # the page in flight was stored
+    assert counts(database_url)["leased"] == 0
+
+
+def test_sigterm_with_a_hanging_page_stops_after_the_grace_period_without_a_traceback(
+    database_url: str,
+) -> None:
+    code, stderr, took = _stop_while_fetching(database_url, delay=60.0, grace=2)
+    assert code == 0, stderr
+    assert "Traceback" not in stderr and "CancelledError" not in stderr
+    assert "grace period" in stderr
+    assert took < 20
+    assert counts(database_url)["leased"] == 0

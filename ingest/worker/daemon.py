@@ -56,6 +56,11 @@ class Daemon:
             # Each feed's own failures are recorded on it (`check_feed`); this is the store
             # itself, unreachable or refusing: one line, and the next tick tries again.
             log.error("the tick stopped: %s", exc)
+        except asyncio.CancelledError:
+            if not self.stopping.is_set():
+                raise
+            # Stopping, and the grace period is over: what was in flight is given up (its
+            # pages are fetched again by the next run), said in `_finish_in_flight`.
         finally:
             self.current = None
 
@@ -125,10 +130,12 @@ class Daemon:
                         break
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self.stopping.wait(), 0.2)
-                scheduler.shutdown(wait=False)  # no more claims
-                self.stopping.set()
+                self.stopping.set()  # no more claims
                 self.state.stopping = True
+                scheduler.pause()  # no more ticks; the one in flight goes on
                 await self._finish_in_flight()
+                # Only now: the scheduler's shutdown cancels the jobs still running.
+                scheduler.shutdown(wait=False)
         finally:
             await self.store.release_leases(self.owner)
             workers.close()
@@ -145,5 +152,10 @@ class Daemon:
         try:
             await asyncio.wait_for(asyncio.shield(task), self.settings.grace_period)
         except TimeoutError:
-            log.warning("in-flight work did not finish within the grace period: cancelled")
+            log.warning(
+                "in-flight work did not finish within the %gs grace period: given up (its "
+                "pages are fetched again by the next run)",
+                self.settings.grace_period,
+            )
             task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
