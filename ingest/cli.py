@@ -301,12 +301,25 @@ def backfill(
         def advance(stats: RunStats) -> None:
             progress.update(task, advance=1, description=_progress_line(stats))
 
-        stats = asyncio.run(run_backfill(settings, store, ids, page_urls, advance))
+        try:
+            stats = asyncio.run(run_backfill(settings, store, ids, page_urls, advance))
+        except StoreError as exc:
+            store.close()
+            raise click.ClickException(
+                f"the store failed mid-run ({_short(exc)}); what was done is kept: run the "
+                "same command again to finish"
+            ) from None
     store.close()
     _print_summary(stats)
     counts = stats.counts
     if counts[Count.FEEDS] - counts[Count.FEEDS_FAILED] <= 0 and not counts[Count.PAGES]:
         raise click.ClickException("nothing could be fetched")
+
+
+def _short(error: Exception, limit: int = 240) -> str:
+    """An error in one line a user can read (a driver's message runs to many)."""
+    text = one_line(str(error)).split(" (Background on this error")[0]
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _progress_line(stats: RunStats) -> str:

@@ -79,6 +79,16 @@ def start(directory: Path) -> str:
         f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets} -c fsync=off "
         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
     )
+    (directory / "options").write_text(options)
+    resume(directory)
+    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+
+
+def resume(directory: Path) -> None:
+    """Start again a cluster made by `start` (and stopped by `stop`), on the same port."""
+    bindir = find_bindir()
+    assert bindir is not None
+    data, options = directory / "data", (directory / "options").read_text()
     _run(
         [
             str(bindir / "pg_ctl"),
@@ -94,7 +104,6 @@ def start(directory: Path) -> str:
             "start",
         ]
     )
-    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
 
 
 def stop(directory: Path) -> None:

@@ -6,9 +6,11 @@ whichever spelling came first."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -20,6 +22,7 @@ from sqlalchemy import select
 from ingest.cli import main
 from storage.engine import create_store_engine
 from storage.models import Article, ArticleUrl, Entry, Feed, RemovedBlock
+from tests import pgserver
 from tests.helpers.feeds import rss
 from tests.helpers.httpserver import TestServer, respond, send
 from tests.helpers.site import Site, article_page
@@ -267,3 +270,38 @@ def test_sigterm_with_a_hanging_page_stops_after_the_grace_period_without_a_trac
     assert "grace period" in stderr
     assert took < 20
     assert counts(database_url)["leased"] == 0
+
+
+@needs_aeb
+def test_a_database_lost_mid_backfill_ends_it_in_one_sentence_and_the_next_run_completes(
+    site: Site,
+) -> None:
+    directory = Path(tempfile.mkdtemp(prefix="ingest-pg-"))  # a path the postgres user reaches
+    try:
+        admin = pgserver.start(directory)
+    except pgserver.PostgresUnavailable as exc:
+        shutil.rmtree(directory, ignore_errors=True)
+        if os.environ.get("CI") or os.environ.get("INGEST_REQUIRE_POSTGRES"):
+            pytest.fail(f"PostgreSQL is required here but could not start: {exc}")
+        pytest.skip(f"no PostgreSQL of its own for this test: {exc}")
+    try:
+        env = settings_env(admin) | {"INGEST_MAX_CONNECTIONS": "2"}
+        upgrade_store(env)
+        run = backfill(env, site.good_feeds)
+        wait_for(lambda: sum(page_hits(site.server)[p] for p in site.pages) >= 2)
+        pgserver.stop(directory)
+        _, stderr = run.communicate(timeout=120)
+        assert run.returncode != 0
+        assert "Traceback" not in stderr, stderr
+        last = [line for line in stderr.splitlines() if line.strip()][-1]
+        assert last.startswith("Error: ") and "store" in last, stderr
+
+        pgserver.resume(directory)
+        rerun = backfill(env, site.good_feeds)
+        _, stderr = rerun.communicate(timeout=180)
+        assert rerun.returncode == 0, stderr
+        done = counts(admin)
+        assert done["articles"] == done["distinct urls"] == len(site.pages) + 3
+    finally:
+        pgserver.stop(directory)
+        shutil.rmtree(directory, ignore_errors=True)

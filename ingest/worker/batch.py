@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from ingest.config import Settings
 from ingest.dedup.decide import merge_scope, wrongly_merged
@@ -41,10 +42,23 @@ async def run_backfill(
                 await pipeline.ingest_pages([url])
                 progress(pipeline.stats)
 
-            await asyncio.gather(*map(one_feed, feed_ids), *map(one_page, page_urls))
+            await _all_or_none([*map(one_feed, feed_ids), *map(one_page, page_urls)])
             return pipeline.stats
     finally:
         workers.close()
+
+
+async def _all_or_none(work: Sequence[Coroutine[Any, Any, None]]) -> None:
+    """Run all of `work`; when one fails (the store is gone: every feed's own failures are
+    recorded on it), the rest is cancelled and waited for before the error goes up, so no
+    task is left running or unreported."""
+    tasks = [asyncio.ensure_future(one) for one in work]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @dataclass(frozen=True)
