@@ -305,3 +305,42 @@ def test_a_database_lost_mid_backfill_ends_it_in_one_sentence_and_the_next_run_c
     finally:
         pgserver.stop(directory)
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def _boilerplate_site() -> tuple[TestServer, list[str]]:
+    """Eight articles of one host that share a line (its boilerplate, past the threshold of
+    five), each listed by four feeds, so that two runs fetch and store every page twice."""
+    server = TestServer()
+    shared = "The Ledger is an independent newspaper published in the town since 1901."
+    for n in range(8):
+        words = f"Story {n} has its own words, and many of them, said reporter {n}. " * 6
+        paragraphs = [words, shared, words.replace("own", "many"), words.upper()]
+        server.route(f"/a/{n}", respond(200, article_page(f"Story {n}", paragraphs), "text/html"))
+    feeds = []
+    for f in range(4):
+        items = [(f"f{f}-{n}", server.url(f"/a/{(n + f) % 8}"), f"Story {n}") for n in range(8)]
+        feeds.append(server.route(f"/feed{f}.xml", respond(200, rss(items), "application/rss+xml")))
+    return server, feeds
+
+
+def test_two_backfills_at_once_on_one_store_end_like_one_run(
+    database_url: str, tmp_path: Path
+) -> None:
+    server, feeds = _boilerplate_site()
+    try:
+        env = settings_env(database_url)
+        runs = [backfill(env, feeds) for _ in range(2)]
+        for run in runs:
+            _, stderr = run.communicate(timeout=240)
+            assert run.returncode == 0, stderr
+        once_url = f"sqlite:///{tmp_path / 'once.db'}"
+        upgrade_store(settings_env(once_url))
+        once = backfill(settings_env(once_url), feeds)
+        _, stderr = once.communicate(timeout=180)
+        assert once.returncode == 0, stderr
+    finally:
+        server.close()
+    together, alone = snapshot(database_url), snapshot(once_url)
+    assert any(reason == "site-boilerplate" for _, _, reason, _ in alone["removed"])
+    for part in ("articles", "urls", "entries", "removed"):
+        assert together[part] == alone[part], part
