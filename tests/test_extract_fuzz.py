@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import gzip
 import time
+from datetime import UTC
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.extract import Article, extract_article
+from tests.helpers.records import assert_storable
 
 GOLDEN = Path(__file__).parent / "golden" / "extract"
 BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
@@ -26,6 +28,15 @@ def _real_pages() -> list[bytes]:
 
 
 PAGES = _real_pages()
+DECLARATIONS = [
+    b'<script type="application/ld+json">{"@type": "NewsArticle", "headline": "H\\ud800\\u0000",'
+    b' "datePublished": ' + b"9" * 5000 + b', "author": {"name": "\\u001b]0;x\\u0007A"}}</script>',
+    b'<meta property="article:published_time" content="9999-12-31T23:59:59-01:00">',
+    b'<meta property="article:published_time" content="0001-01-01T00:00:00+01:00">',
+    b'<link rel="canonical" href="http://[oops/x"><meta property="og:image" content="//[::1">',
+    b"<title>T\x1b[2J\x00itle &#0; &#xD800;</title>",
+    b'<meta name="author" content="\xed\xa0\x80 \x00 \x1b[31m">',
+]
 ODD_VALUES = ["a\nb", 'x"y', "it's", "back\\slash", "[br]ackets{}", "\x00nul", "<tag>", "\u2028"]
 
 
@@ -33,7 +44,11 @@ ODD_VALUES = ["a\nb", 'x"y', "it's", "back\\slash", "[br]ackets{}", "\x00nul", "
 def mutated(draw: st.DrawFn) -> bytes:
     page = draw(st.sampled_from(PAGES))
     for _ in range(draw(st.integers(1, 6))):
-        kind = draw(st.sampled_from(["attribute", "cut", "nul", "utf8", "nesting", "text", "tags"]))
+        kind = draw(
+            st.sampled_from(
+                ["attribute", "cut", "nul", "utf8", "nesting", "text", "tags", "declaration"]
+            )
+        )
         at = draw(st.integers(0, max(0, len(page) - 1)))
         if kind == "attribute":  # odd attribute values on an element near `at`
             tag = page.find(b"<div", at)
@@ -59,6 +74,10 @@ def mutated(draw: st.DrawFn) -> bytes:
             page = page[:at] + tag * depth + page[at:]
         elif kind == "text":  # a huge text node
             page = page[:at] + b"word " * draw(st.integers(10_000, 200_000)) + page[at:]
+        elif kind == "declaration":  # hostile metadata in the head
+            head = page.find(b"<head>")
+            at = head + 6 if head >= 0 else 0
+            page = page[:at] + draw(st.sampled_from(DECLARATIONS)) + page[at:]
         else:  # closing tags dropped or doubled
             page = page.replace(b"</div>", draw(st.sampled_from([b"", b"</div></div>"])))
     return page
@@ -79,6 +98,19 @@ def test_any_mutated_page_gives_an_article_in_time(page: bytes, content_type: st
     article = extract_article(page, "https://example.com/a/b", content_type)
     assert isinstance(article, Article)
     assert isinstance(article.text, str) and isinstance(article.html, str)
+    assert_storable(
+        article.title,
+        article.author,
+        article.text,
+        article.canonical_url,
+        article.lead_image,
+        article.site_name,
+        article.language,
+    )
+    for line in (article.title, article.author, article.site_name):
+        assert line is None or "\x1b" not in line
+    if article.published is not None:
+        article.published.astimezone(UTC)  # within the ends of time
     assert time.monotonic() - started < TIME_LIMIT
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import feedparser
 from selectolax.lexbor import LexborHTMLParser
 
-from ingest.errors import FeedParseError
+from ingest.errors import FeedParseError, describe
 from ingest.http.charset import (
     charset_from_content_type,
     choose_charset,
@@ -33,6 +33,7 @@ from ingest.text import one_line, storable
 from ingest.types import FeedEntry
 from ingest.urls import absolute_url, normalise_url
 
+_CHARACTER_REFERENCE = re.compile(rb"&#([xX][0-9a-fA-F]{1,16}|[0-9]{1,24});")
 _DOCTYPE = re.compile(rb"<!DOCTYPE\s[^\[>]*(?:\[.*?\]\s*)?>", re.I | re.S)
 _HTML_START = re.compile(
     rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.I | re.S
@@ -96,19 +97,41 @@ def _unique(entries: Iterable[FeedEntry]) -> tuple[FeedEntry, ...]:
     return tuple(seen.values())
 
 
+def _valid_references(content: bytes) -> bytes:
+    """The document with each character reference to no character (NUL, a surrogate, past
+    U+10FFFF) made U+FFFD: XML forbids them, and feedparser raises on some."""
+    if b"&#" not in content:
+        return content
+    return _CHARACTER_REFERENCE.sub(_valid_reference, content)
+
+
+def _valid_reference(match: re.Match[bytes]) -> bytes:
+    digits = match.group(1)
+    try:
+        code = int(digits[1:], 16) if digits[:1] in (b"x", b"X") else int(digits)
+    except ValueError:
+        return b"&#xFFFD;"
+    if code == 0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+        return b"&#xFFFD;"
+    return match.group()
+
+
 def strip_doctype(content: bytes) -> bytes:
     """The document without its type declaration (and so without any internal DTD subset)."""
     return _DOCTYPE.sub(b"", content[:65536], count=1) + content[65536:]
 
 
 def _parse_xml_feed(content: bytes, url: str, content_type: str | None) -> ParsedFeed:
-    safe = strip_doctype(content)
+    safe = _valid_references(strip_doctype(content))
     # No Content-Location: feedparser would resolve guids against it, and a guid is an
     # identity to keep as written. Links are resolved against the feed's URL below.
     headers = {"content-type": _xml_content_type(content, content_type)}
-    result = feedparser.parse(
-        safe, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
-    )
+    try:
+        result = feedparser.parse(
+            safe, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+        )
+    except (ValueError, LookupError, RecursionError) as exc:  # UnicodeError is a ValueError
+        raise FeedParseError(f"not a readable feed: {describe(exc)}") from None
     if not result.get("version") and not result.entries:
         if _HTML_START.match(content[:4096]) or b"<html" in content[:4096].lower():
             raise NotAFeedError(_not_a_feed_message(content, url))

@@ -42,3 +42,12 @@ def run_together(workers: int, job: Callable[[int], None]) -> list[BaseException
     for t in threads:
         t.join(60)
     return errors
+
+
+def assert_storable(*values: str | None) -> None:
+    """Every store holds it: no NUL (PostgreSQL's text refuses it), valid UTF-8 (no lone
+    surrogate)."""
+    for value in values:
+        if value is not None:
+            assert "\x00" not in value, repr(value[:80])
+            value.encode("utf-8")  # raises on a lone surrogate
