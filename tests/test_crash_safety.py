@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from ingest.cli import main
 from storage.engine import create_store_engine
-from storage.models import Article, ArticleUrl, Entry, Feed, RemovedBlock
+from storage.models import ArticleUrl, Entry
 from tests import pgserver
 from tests.helpers.feeds import rss
 from tests.helpers.httpserver import TestServer, respond, send
@@ -32,6 +32,7 @@ from tests.helpers.workers import (
     needs_aeb,
     page_hits,
     settings_env,
+    snapshot,
     start_worker,
     subscribe,
     upgrade_store,
@@ -39,33 +40,6 @@ from tests.helpers.workers import (
 )
 
 pytestmark = pytest.mark.slow
-
-Snapshot = dict[str, set[tuple[object, ...]]]
-
-
-def snapshot(database_url: str) -> Snapshot:
-    """What a run leaves that must not depend on how it got there (no ids, no times)."""
-    engine = create_store_engine(database_url)
-    with engine.connect() as conn:
-        canonical = dict(conn.execute(select(Article.id, Article.canonical_url)).all())
-        feeds = dict(conn.execute(select(Feed.id, Feed.url)).all())
-        result: Snapshot = {
-            "articles": {
-                (a.canonical_url, a.content_hash, a.title, canonical.get(a.duplicate_of))
-                for a in conn.execute(select(Article))
-            },
-            "urls": {(u.url, canonical[u.article_id]) for u in conn.execute(select(ArticleUrl))},
-            "entries": {
-                (feeds[e.feed_id], e.guid, canonical.get(e.article_id))
-                for e in conn.execute(select(Entry))
-            },
-            "removed": {
-                (canonical[r.article_id], r.position, r.reason, r.text)
-                for r in conn.execute(select(RemovedBlock))
-            },
-        }
-    engine.dispose()
-    return result
 
 
 def descendants(pid: int) -> set[int]:

@@ -26,7 +26,7 @@ from storage.models import Article, Entry, Feed
 from tests.helpers.feeds import rss
 from tests.helpers.httpserver import TestServer, redirect, respond
 from tests.helpers.site import article_page
-from tests.helpers.workers import settings_env
+from tests.helpers.workers import settings_env, subscribe
 
 URL = "http://feeds.example/feed"
 JSON_FEED = "https://jsonfeed.org/version/1.1"
@@ -340,3 +340,21 @@ def test_printed_titles_carry_no_terminal_escapes_and_exported_opml_is_xml(tmp_p
     exported = runner.invoke(main, ["feeds", "export"], env={"INGEST_DATABASE_URL": database})
     root = ET.fromstring(exported.output)  # well-formed
     assert [o.get("text") for o in root.iter("outline")] == ["A b"]
+
+
+@pytest.mark.slow
+def test_a_subscribed_url_that_cannot_be_parsed_fails_alone(
+    hostile_site: TestServer, database_url: str
+) -> None:
+    """Subscribed before `feeds add` refused such URLs (or written by another tool)."""
+    subscribe(database_url, ["http://[::1", "http://[oops/feed", hostile_site.url("/good-0.xml")])
+    result = CliRunner().invoke(main, ["backfill"], env=settings_env(database_url))
+    assert result.exit_code == 0, result.output
+    engine = create_store_engine(database_url)
+    with engine.connect() as conn:
+        feeds = {row.url: row for row in conn.execute(select(Feed))}
+        titles = set(conn.execute(select(Article.title)).scalars())
+    engine.dispose()
+    assert "Good 0" in titles
+    for bad in ("http://[::1", "http://[oops/feed"):
+        assert "invalid URL" in (feeds[bad].last_error or ""), feeds[bad].last_error

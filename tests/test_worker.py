@@ -36,6 +36,7 @@ from tests.helpers.workers import (
     needs_aeb,
     page_hits,
     settings_env,
+    snapshot,
     start_worker,
     subscribe,
     upgrade_store,
@@ -101,7 +102,9 @@ def test_sigterm_during_work_stops_cleanly_and_a_rerun_finishes(site: Site, tmp_
 
 
 @needs_aeb
-def test_kill_9_then_restart_ends_like_an_uninterrupted_run(site: Site, tmp_path: Path) -> None:
+def test_kill_9_then_restart_ends_like_an_uninterrupted_run(
+    site: Site, database_url: str, tmp_path: Path
+) -> None:
     def run_to_completion(url: str, interrupt: bool) -> dict[str, int]:
         env = {**settings_env(url), "INGEST_LEASE_SECONDS": "2"}
         upgrade_store(env)
@@ -118,10 +121,13 @@ def test_kill_9_then_restart_ends_like_an_uninterrupted_run(site: Site, tmp_path
         assert code == 0, stderr
         return counts(url)
 
-    interrupted = run_to_completion(f"sqlite:///{tmp_path / 'killed.db'}", interrupt=True)
+    interrupted = run_to_completion(database_url, interrupt=True)  # each engine
     clean = run_to_completion(f"sqlite:///{tmp_path / 'clean.db'}", interrupt=False)
     assert interrupted == clean
     assert clean["articles"] == clean["distinct urls"] == len(site.pages) + 3
+    after, before = snapshot(database_url), snapshot(f"sqlite:///{tmp_path / 'clean.db'}")
+    for part in ("articles", "urls", "entries", "removed"):
+        assert after[part] == before[part], part
 
 
 def test_three_workers_share_one_postgresql(pg_database_url: str) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from storage.engine import create_store_engine
 from storage.feeds import add_feeds
 from storage.models import Article as ArticleRow
-from storage.models import Entry, Feed
+from storage.models import ArticleUrl, Entry, Feed, RemovedBlock
 from tests.helpers.httpserver import TestServer
 from tests.helpers.site import AEB
 
@@ -103,3 +103,31 @@ def subscribe(database_url: str, urls: list[str]) -> None:
     with engine.begin() as conn:
         add_feeds(conn, urls)
     engine.dispose()
+
+
+Snapshot = dict[str, set[tuple[object, ...]]]
+
+
+def snapshot(database_url: str) -> Snapshot:
+    """What a run leaves that must not depend on how it got there (no ids, no times)."""
+    engine = create_store_engine(database_url)
+    with engine.connect() as conn:
+        canonical = dict(conn.execute(select(ArticleRow.id, ArticleRow.canonical_url)).all())
+        feeds = dict(conn.execute(select(Feed.id, Feed.url)).all())
+        result: Snapshot = {
+            "articles": {
+                (a.canonical_url, a.content_hash, a.title, canonical.get(a.duplicate_of))
+                for a in conn.execute(select(ArticleRow))
+            },
+            "urls": {(u.url, canonical[u.article_id]) for u in conn.execute(select(ArticleUrl))},
+            "entries": {
+                (feeds[e.feed_id], e.guid, canonical.get(e.article_id))
+                for e in conn.execute(select(Entry))
+            },
+            "removed": {
+                (canonical[r.article_id], r.position, r.reason, r.text)
+                for r in conn.execute(select(RemovedBlock))
+            },
+        }
+    engine.dispose()
+    return result
