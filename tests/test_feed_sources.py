@@ -209,7 +209,9 @@ def test_walls_consent_and_copies(
 def test_a_page_that_hangs_the_extractor_is_a_row_in_sql_and_waits_for_its_retry(
     server: TestServer, database_url: str
 ) -> None:
-    hang = server.route("/hang.html", respond(200, b"<div>" * 80_000, "text/html"))
+    # Half a million elements: seconds of work for the extractor, past its limit of one.
+    slow = b"<html><body>" + b"<p>a b</p>" * 500_000 + b"</body></html>"
+    hang = server.route("/hang.html", respond(200, slow, "text/html"))
     items = [{"guid": "h", "link": hang, "title": "Hang", "date": "Mon, 30 Nov 2026 08:00:00 GMT"}]
     feed_url = server.route("/feed.xml", respond(200, feed(items), "application/rss+xml"))
     env = {**settings_env(database_url), "INGEST_EXTRACT_TIMEOUT": "1"}
