@@ -301,6 +301,9 @@ def prune(root: LexborNode) -> None:
         node.remove()
 
 
+_CELLS = frozenset({"td"})
+
+
 def _candidates(body: LexborNode) -> dict[int, tuple[LexborNode, float]]:
     """Scores of the nodes that hold paragraphs."""
     scores: dict[int, tuple[LexborNode, float]] = {}
@@ -329,6 +332,11 @@ def _candidates(body: LexborNode) -> dict[int, tuple[LexborNode, float]]:
         add(holder.parent if holder is not None else None, points / 2)
 
     for paragraph in body.css("p, pre, td"):
+        if _has_descendant(paragraph, _CELLS):
+            # A node around table cells (a layout cell, a quirks-mode <p> around a table):
+            # the cells score it. Its whole text again would count them twice and, with
+            # tables nested deep, take time that grows with the square of the depth.
+            continue
         text = paragraph.text(deep=True).strip()
         if len(text) >= MIN_PARAGRAPH:
             credit(paragraph.parent, text)
