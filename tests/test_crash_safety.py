@@ -114,7 +114,7 @@ def test_a_killed_backfill_leaves_no_process_and_a_rerun_ends_like_an_uninterrup
     assert clean.returncode == 0, stderr
 
     interrupted, uninterrupted = snapshot(database_url), snapshot(clean_url)
-    for part in ("articles", "urls", "entries", "removed"):
+    for part in ("articles", "copies", "urls", "entries", "removed"):
         assert interrupted[part] == uninterrupted[part], part
     assert len(uninterrupted["articles"]) == len(site.pages) + 3
 
@@ -316,5 +316,5 @@ def test_two_backfills_at_once_on_one_store_end_like_one_run(
         server.close()
     together, alone = snapshot(database_url), snapshot(once_url)
     assert any(reason == "site-boilerplate" for _, _, reason, _ in alone["removed"])
-    for part in ("articles", "urls", "entries", "removed"):
+    for part in ("articles", "copies", "urls", "entries", "removed"):
         assert together[part] == alone[part], part

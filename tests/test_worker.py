@@ -126,7 +126,7 @@ def test_kill_9_then_restart_ends_like_an_uninterrupted_run(
     assert interrupted == clean
     assert clean["articles"] == clean["distinct urls"] == len(site.pages) + 3
     after, before = snapshot(database_url), snapshot(f"sqlite:///{tmp_path / 'clean.db'}")
-    for part in ("articles", "urls", "entries", "removed"):
+    for part in ("articles", "copies", "urls", "entries", "removed"):
         assert after[part] == before[part], part
 
 

@@ -109,15 +109,21 @@ Snapshot = dict[str, set[tuple[object, ...]]]
 
 
 def snapshot(database_url: str) -> Snapshot:
-    """What a run leaves that must not depend on how it got there (no ids, no times)."""
+    """What a run leaves that must not depend on how it got there (no ids, no times).
+
+    Which of two copies is the original is the one stored first, so arrival order decides
+    it: copies are compared as pairs, not by direction."""
     engine = create_store_engine(database_url)
     with engine.connect() as conn:
         canonical = dict(conn.execute(select(ArticleRow.id, ArticleRow.canonical_url)).all())
         feeds = dict(conn.execute(select(Feed.id, Feed.url)).all())
+        rows = list(conn.execute(select(ArticleRow)))
         result: Snapshot = {
-            "articles": {
-                (a.canonical_url, a.content_hash, a.title, canonical.get(a.duplicate_of))
-                for a in conn.execute(select(ArticleRow))
+            "articles": {(a.canonical_url, a.content_hash, a.title) for a in rows},
+            "copies": {
+                tuple(sorted((a.canonical_url, canonical[a.duplicate_of])))
+                for a in rows
+                if a.duplicate_of is not None
             },
             "urls": {(u.url, canonical[u.article_id]) for u in conn.execute(select(ArticleUrl))},
             "entries": {
