@@ -1,82 +1,24 @@
 """Any bytes from the network at a feed URL: the parser returns entries whose every field is
 storable, or a `FeedParseError`; never another exception, never a hang. Property-based, over
-real-shaped RSS, Atom and JSON feeds (texts from the benchmark's articles) mutated the way
-broken and hostile feeds are."""
+real-shaped RSS, Atom and JSON feeds (`tests.helpers.feeds.real_items`: the benchmark's
+articles, every field a real entry has) mutated the way broken and hostile feeds are."""
 
 from __future__ import annotations
 
-import json
 import time
-from html import escape
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.errors import FeedParseError
 from ingest.feeds.parse import parse_feed
+from tests.helpers.feeds import REAL_BASE, real_atom, real_items, real_json_feed, real_rss
 from tests.helpers.records import assert_storable
 
 TIME_LIMIT = 5.0
-TRUTH = Path(__file__).resolve().parents[2] / "shared" / "bench" / "aeb" / "ground-truth.json"
-BASE = "https://news.example"
-
-
-def _stories() -> list[tuple[str, str]]:
-    if TRUTH.exists():
-        truth = json.loads(TRUTH.read_text(encoding="utf-8"))
-        bodies = [v["articleBody"] for _, v in sorted(truth.items())][:8]
-    else:
-        bodies = [f"Story {n}.\nIt has a second paragraph, said the council." for n in range(8)]
-    return [(body.split("\n", 1)[0][:90], body) for body in bodies]
-
-
-def _rss(stories: list[tuple[str, str]]) -> bytes:
-    items = "".join(
-        f"<item><title>{escape(t)}</title><link>{BASE}/s/{n}?utm_source=rss</link>"
-        f"<guid>{BASE}/?p={n}</guid><pubDate>Mon, 30 Nov 2026 1{n}:00:00 +0100</pubDate>"
-        f"<dc:creator>Reporter {n}</dc:creator><description>{escape(b[:300])}</description>"
-        f"<content:encoded><![CDATA[<p>{escape(b)}</p>]]></content:encoded></item>"
-        for n, (t, b) in enumerate(stories)
-    )
-    return (
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
-        'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
-        'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>News</title>'
-        f"<link>{BASE}/</link>{items}</channel></rss>"
-    ).encode()
-
-
-def _atom(stories: list[tuple[str, str]]) -> bytes:
-    entries = "".join(
-        f'<entry><title>{escape(t)}</title><link href="/s/{n}"/><id>urn:s:{n}</id>'
-        f"<updated>2026-11-30T1{n}:00:00Z</updated><author><name>R {n}</name></author>"
-        f'<content type="html">{escape(f"<p>{b}</p>")}</content></entry>'
-        for n, (t, b) in enumerate(stories)
-    )
-    return (
-        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
-        f"<title>News</title><id>{BASE}/</id>{entries}</feed>"
-    ).encode()
-
-
-def _json(stories: list[tuple[str, str]]) -> bytes:
-    items = [
-        {
-            "id": str(n),
-            "url": f"/s/{n}",
-            "title": t,
-            "date_published": f"2026-11-30T1{n}:00:00+01:00",
-            "authors": [{"name": f"R {n}"}],
-            "content_html": f"<p>{b}</p>",
-        }
-        for n, (t, b) in enumerate(stories)
-    ]
-    return json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": items}).encode()
-
-
-STORIES = _stories()
-FEEDS = [_rss(STORIES), _atom(STORIES), _json(STORIES)]
+BASE = REAL_BASE
+ITEMS = real_items(8)
+FEEDS = [real_rss(ITEMS), real_atom(ITEMS), real_json_feed(ITEMS)]
 HOSTILE = [
     b"\x00",
     b"\xff\xfe",
@@ -112,7 +54,7 @@ def mutated(draw: st.DrawFn) -> bytes:
             marks = [
                 b"<title>",
                 b"<link>",
-                b"<guid>",
+                b'<guid isPermaLink="false">',
                 b"<pubDate>",
                 b'"id": ',
                 b'"title": "',

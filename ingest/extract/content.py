@@ -301,7 +301,16 @@ def prune(root: LexborNode) -> None:
         node.remove()
 
 
-_CELLS = frozenset({"td"})
+def _around_cells(body: LexborNode) -> set[int]:
+    """The nodes that hold a table cell: each cell's ancestors, marked once (a walk up
+    stops at the first one already marked, so it costs one step per node at most)."""
+    marked: set[int] = set()
+    for cell in body.css("td"):
+        node = cell.parent
+        while node is not None and node.mem_id not in marked:
+            marked.add(node.mem_id)
+            node = node.parent
+    return marked
 
 
 def _candidates(body: LexborNode) -> dict[int, tuple[LexborNode, float]]:
@@ -331,8 +340,9 @@ def _candidates(body: LexborNode) -> dict[int, tuple[LexborNode, float]]:
         add(holder, points)
         add(holder.parent if holder is not None else None, points / 2)
 
+    around_cells = _around_cells(body)
     for paragraph in body.css("p, pre, td"):
-        if _has_descendant(paragraph, _CELLS):
+        if paragraph.mem_id in around_cells:
             # A node around table cells (a layout cell, a quirks-mode <p> around a table):
             # the cells score it. Its whole text again would count them twice and, with
             # tables nested deep, take time that grows with the square of the depth.
