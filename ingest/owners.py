@@ -20,10 +20,15 @@ def gone(owner: str) -> bool:
     pid, _, _ = rest.partition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return False
+    return not alive(int(pid))
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` exists (another user's counts)."""
     try:
-        os.kill(int(pid), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, another user's
         return False
-    return False
+    except PermissionError:
+        return True
+    return True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -127,7 +127,13 @@ def store_article(
 
 def add_article_urls(conn: Connection, article_id: int, urls: list[str], seen_at: datetime) -> None:
     """Remember more URLs of an article; a URL already known keeps its article."""
-    rows = [{"url": u, "article_id": article_id, "first_seen_at": seen_at} for u in urls]
+    add_urls(conn, dict.fromkeys(urls, article_id), seen_at)
+
+
+def add_urls(conn: Connection, urls: Mapping[str, int], seen_at: datetime) -> None:
+    """Remember URLs (-> their article) in one statement; a URL already known keeps its
+    article."""
+    rows = [{"url": u, "article_id": a, "first_seen_at": seen_at} for u, a in sorted(urls.items())]
     upsert(conn, ArticleUrl.__table__, rows, key=["url"])  # type: ignore[arg-type]
 
 

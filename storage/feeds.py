@@ -115,7 +115,11 @@ def claim_due_feeds(
     On PostgreSQL the due rows are locked with FOR UPDATE SKIP LOCKED, so workers claiming
     at the same moment take different feeds; SQLite has a single writer anyway.
     """
-    holders = select(FEEDS.c.lease_owner).where(FEEDS.c.lease_owner.is_not(None)).distinct()
+    holders = (
+        select(FEEDS.c.lease_owner)
+        .where(FEEDS.c.next_check_at <= (due_by or now), FEEDS.c.lease_expires_at >= now)
+        .distinct()
+    )  # the due feeds' live leases (by the next_check_at index), not every feed's
     dead = sorted(holder for holder in conn.execute(holders).scalars() if gone(holder))
     due = (
         select(FEEDS.c.id)

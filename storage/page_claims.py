@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import Connection, Table, bindparam, delete, or_, select
+from sqlalchemy import Connection, Table, bindparam, delete, or_, select, update
 
 from ingest.owners import gone
 from storage.dedup import articles_for_urls
@@ -30,21 +30,28 @@ def claim_pages(
     if not urls:
         return set()
     expires = now + timedelta(seconds=lease)
-    holders = select(CLAIMS.c.owner).where(CLAIMS.c.url.in_(urls)).distinct()
-    dead = sorted(holder for holder in conn.execute(holders).scalars() if gone(holder))
     stmt = insert_for(conn, CLAIMS).values(
         [{"url": url, "owner": owner, "expires_at": expires} for url in dict.fromkeys(urls)]
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=["url"],
         set_={"owner": stmt.excluded.owner, "expires_at": stmt.excluded.expires_at},
-        where=or_(
-            CLAIMS.c.expires_at < now,
-            CLAIMS.c.owner == stmt.excluded.owner,
-            CLAIMS.c.owner.in_(dead),
-        ),
+        where=or_(CLAIMS.c.expires_at < now, CLAIMS.c.owner == stmt.excluded.owner),
     ).returning(CLAIMS.c.url)
-    return set(conn.execute(stmt).scalars())
+    held = set(conn.execute(stmt).scalars())
+    missed = sorted(set(urls) - held)
+    if missed:  # held by others: take over those whose holder is gone from this machine
+        holders = select(CLAIMS.c.owner).where(CLAIMS.c.url.in_(missed)).distinct()
+        dead = sorted(holder for holder in conn.execute(holders).scalars() if gone(holder))
+        if dead:
+            taken = (
+                update(CLAIMS)
+                .where(CLAIMS.c.url.in_(missed), CLAIMS.c.owner.in_(dead))
+                .values(owner=owner, expires_at=expires)
+                .returning(CLAIMS.c.url)
+            )
+            held.update(conn.execute(taken).scalars())
+    return held
 
 
 def claim_unstored_pages(

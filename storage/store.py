@@ -294,7 +294,7 @@ class Store:
         def write(conn: Connection) -> None:
             if entry.feed_id is not None:
                 entries.link_entries(conn, {entry.id: article_id})
-            _add_spellings(conn, article_id, spellings(entry.link))
+            _add_spellings(conn, dict.fromkeys(spellings(entry.link), article_id))
 
         await self._write_off_loop(write)
 
@@ -424,22 +424,22 @@ def _link_known(
     """Link the entries whose page is in `known` (URL -> article); the others are left
     (`spelled`: each entry's spellings of its link)."""
     links: dict[int, int] = {}
+    urls: dict[str, int] = {}
     unknown = []
-    found = 0
     for entry in pending:
         article_id = next((known[u] for u in spelled[entry.id] if u in known), None)
         if article_id is None:
             unknown.append(entry)
             continue
-        found += 1
         if entry.feed_id is not None:
             links[entry.id] = article_id
-        _add_spellings(conn, article_id, spelled[entry.id])
+        urls.update(dict.fromkeys(spelled[entry.id], article_id))
     entries.link_entries(conn, links)
-    return Lookup(found, unknown)
+    _add_spellings(conn, urls)
+    return Lookup(len(pending) - len(unknown), unknown)
 
 
-def _add_spellings(conn: Connection, article_id: int, urls: list[str]) -> None:
+def _add_spellings(conn: Connection, urls: Mapping[str, int]) -> None:
     """Every URL an entry linked to is one of its article's, whichever spelling was stored
     first (a tracking-URL variant linked to a known page included)."""
-    articles.add_article_urls(conn, article_id, sorted(set(urls)), utcnow())
+    articles.add_urls(conn, urls, utcnow())

@@ -172,10 +172,7 @@ def test_the_extraction_processes_exit_when_their_parent_is_killed(tmp_path: Pat
         assert len(helpers) >= 2
         parent.kill()
         parent.wait(10)
-        deadline = time.monotonic() + 15
-        while any(alive(pid) for pid in helpers) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not any(alive(pid) for pid in helpers)
+        wait_for(lambda: not any(alive(pid) for pid in helpers), timeout=15)
     finally:
         for pid in helpers:
             if alive(pid):

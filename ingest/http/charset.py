@@ -94,8 +94,9 @@ def _detected(content: bytes) -> str | None:
     first = _NON_ASCII.search(content)
     if first is None:
         return None
-    sample = content[max(0, first.start() - 1024) : first.start() + DETECTION_SAMPLE]
-    if len(sample) == DETECTION_SAMPLE + min(1024, first.start()):
+    end = first.start() + DETECTION_SAMPLE
+    sample = content[max(0, first.start() - 1024) : end]
+    if end < len(content):  # cut: end it on an ASCII byte, not inside a character
         cut = max(sample.rfind(b" "), sample.rfind(b"<"), sample.rfind(b"\n"))
         sample = sample[:cut] if cut > 0 else sample
     best = from_bytes(sample).best()

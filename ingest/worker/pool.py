@@ -17,6 +17,8 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from ingest.owners import alive
+
 R = TypeVar("R")
 
 
@@ -41,21 +43,11 @@ def _exit_with(parent: int) -> None:
         if handle is not None:
             select.select([handle], [], [])
         else:
-            while _alive(parent):
+            while alive(parent):
                 time.sleep(1.0)
         os._exit(1)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class IsolatedPool:
