@@ -193,7 +193,7 @@ async def ingest(
             stored = pipeline.stats.counts[Count.NEW] + pipeline.stats.counts[Count.DUPLICATES]
         extractor_peak = extractor_peak_mib(workers)
     finally:
-        workers.close()
+        await workers.close()
     seconds = time.perf_counter() - started
     store.close()
     return stored, stored / seconds, extractor_peak

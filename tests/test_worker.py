@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
@@ -299,7 +300,7 @@ def outcomes(database_url: str, pages: list[bytes], together: bool) -> list[str]
                 return list(await asyncio.gather(*(one(pool, n, p) for n, p in enumerate(pages))))
             return [await one(pool, n, page) for n, page in enumerate(pages)]
         finally:
-            pool.close()
+            await pool.close()
 
     return asyncio.run(go())
 
@@ -336,7 +337,7 @@ def test_a_feed_that_crashes_or_hangs_the_parser_fails_alone(tmp_path: Path) -> 
                     results.append(str(exc))
             return results
         finally:
-            pool.close()
+            await pool.close()
 
     assert asyncio.run(go()) == [
         "ok 1",
@@ -374,24 +375,30 @@ def test_batches_waiting_for_the_writer_go_in_together_each_with_its_own_outcome
     async def go() -> tuple[int, list[int]]:
         pool = PageWorkers(StoreOptions(url), workers=2, timeout=10.0)
         pool.BATCH_PAGES = 1  # each page a batch of its own
+        pages = [Page(ordinary_page(n), f"https://x.example/{n}") for n in range(6)]
+
+        async def until(condition: Callable[[], bool]) -> None:
+            for _ in range(600):  # however loaded the machine
+                if condition():
+                    return
+                await asyncio.sleep(0.05)
+
         try:
             with engine.connect() as conn:
                 holding = conn.begin()  # BEGIN IMMEDIATE: the store's write lock
-                pages = [Page(ordinary_page(n), f"https://x.example/{n}") for n in range(6)]
-                tasks = [asyncio.ensure_future(pool.process(page)) for page in pages]
+                tasks = [asyncio.ensure_future(pool.process(pages[0]))]
                 # The first batch waits for the lock in the writer; the others queue up.
-                for _ in range(300):  # until all are extracted (however loaded the machine)
-                    await asyncio.sleep(0.1)
-                    if len(pool._to_store) == len(pages) - 1:
-                        break
+                await until(lambda: pool._storing is not None and not pool._to_store)
+                tasks += [asyncio.ensure_future(pool.process(page)) for page in pages[1:]]
+                await until(lambda: len(pool._to_store) == len(pages) - 1)
                 queued = len(pool._to_store)
                 holding.rollback()
             return queued, [intake.article_id for intake in await asyncio.gather(*tasks)]
         finally:
-            pool.close()
+            await pool.close()
 
     queued, article_ids = asyncio.run(go())
-    assert queued >= 2
+    assert queued == 5
     for n, article_id in enumerate(article_ids):
         assert f"number {n}," in stored_text(url, article_id)
     engine.dispose()
@@ -442,9 +449,41 @@ def test_a_crash_or_hang_is_an_extract_error_of_its_own_kind(tmp_path: Path) -> 
                     kinds.append((exc.kind, type(exc).__name__))
             return kinds
         finally:
-            pool.close()
+            await pool.close()
 
     assert asyncio.run(go()) == [
         ("extract-crash", "ExtractError"),
         ("extract-timeout", "ExtractError"),
     ]
+
+
+def test_closing_with_a_batch_in_flight_ends_it_at_once_and_leaves_nothing_running(
+    tmp_path: Path,
+) -> None:
+    """A run that stops early (the store went away, a signal) cancels its callers; the batch
+    they left behind must not go on into a closed pool (an unhandled error at exit), nor a
+    hung extraction hold up the stop."""
+    url = f"sqlite:///{tmp_path}/store.db"
+    upgrade(create_store_engine(url))
+    unhandled: list[object] = []
+
+    async def go() -> tuple[float, int]:
+        asyncio.get_running_loop().set_exception_handler(lambda _, ctx: unhandled.append(ctx))
+        pool = PageWorkers(StoreOptions(url), workers=1, timeout=30.0, job=crash_or_extract)
+        callers = [
+            asyncio.ensure_future(pool.process(Page(content, f"https://x.example/{n}")))
+            for n, content in enumerate((HANG, ordinary_page(1)))
+        ]
+        await asyncio.sleep(1.0)  # the batch is in the extractor, which hangs
+        for caller in callers:
+            caller.cancel()
+        started = time.monotonic()
+        await pool.close()
+        took = time.monotonic() - started
+        await asyncio.sleep(0.5)
+        return took, len(asyncio.all_tasks()) - 1
+
+    took, left = asyncio.run(go())
+    assert took < 10
+    assert left == 0
+    assert unhandled == []

@@ -45,7 +45,7 @@ async def run_backfill(
             await _all_or_none([*map(one_feed, feed_ids), *map(one_page, page_urls)])
             return pipeline.stats
     finally:
-        workers.close()
+        await workers.close()
 
 
 async def _all_or_none(work: Sequence[Coroutine[Any, Any, None]]) -> None:
@@ -104,7 +104,7 @@ async def run_reprocess(
                 tasks.append(asyncio.ensure_future(one(*page)))
         await asyncio.gather(*tasks)
     finally:
-        workers.close()
+        await workers.close()
     articles, entries = await split_wrong_merges(store)
     return Reprocessed(done, errors, articles, entries)
 

@@ -138,7 +138,7 @@ class Daemon:
                 scheduler.shutdown(wait=False)
         finally:
             await self.store.release_leases(self.owner)
-            workers.close()
+            await workers.close()
             if metrics is not None:
                 metrics.close()
             for sig in (signal.SIGTERM, signal.SIGINT):

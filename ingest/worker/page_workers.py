@@ -187,10 +187,12 @@ class PageWorkers:
         results: list[Intake | IngestError]
         try:
             results = await self._submit(pages, attempts=1 if len(pages) > 1 else 2)
-        except IngestError as exc:
+        except ExtractError as exc:
             # A batch that hung or crashed a worker: find the page that did, one page at a
             # time (a crash breaks every page in flight); the others still count.
             results = [exc] if len(pages) == 1 else [await self._alone(p) for p in pages]
+        except IngestError as exc:  # the store failed: no page of the batch is to blame
+            results = [exc] * len(pages)
         for (_, outcome), result in zip(batch, results, strict=True):
             if outcome.done():  # its caller gave up (shutdown)
                 continue
@@ -266,6 +268,18 @@ class PageWorkers:
                 # The pool may have broken on another page: try this one once more.
         raise AssertionError("unreachable")
 
-    def close(self) -> None:
-        self.extractors.close()
+    async def close(self) -> None:
+        """Stop: the batches still in hand are cancelled and waited for (their callers have
+        gone: a run that stops early cancels them), then the processes end."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        tasks = [*self._batches, *([self._storing] if self._storing is not None else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for _, outcome in self._waiting:
+            outcome.cancel()
+        self._waiting = []
+        self.extractors.close(finish=False)  # they write nothing; one may be hung
         self.writer.close()

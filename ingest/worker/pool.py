@@ -101,11 +101,20 @@ class IsolatedPool:
         """Kill the pool's processes and start afresh (once, however many calls failed)."""
         if broken is not self.executor:
             return  # already rebuilt by another call's failure
-        processes = list(getattr(broken, "_processes", {}).values())
-        broken.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.kill()
+        _kill(broken)
         self.executor = self._start()
 
-    def close(self) -> None:
-        self.executor.shutdown(wait=True, cancel_futures=True)
+    def close(self, finish: bool = True) -> None:
+        """Stop the processes: once the calls running finish, or at once (for work that
+        writes nothing, which a hung call would otherwise hold up)."""
+        if finish:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+        else:
+            _kill(self.executor)
+
+
+def _kill(executor: ProcessPoolExecutor) -> None:
+    processes = list(getattr(executor, "_processes", {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.kill()
