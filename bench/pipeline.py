@@ -190,7 +190,7 @@ async def ingest(
     try:
         async with Pipeline(settings, store, workers, daemon.owner) as pipeline:
             await daemon.tick(pipeline)
-            stored = pipeline.stats.counts[Count.NEW] + pipeline.stats.counts[Count.DUPLICATES]
+            stored = pipeline.stats.counts[Count.NEW] + pipeline.stats.counts[Count.COPIES]
         extractor_peak = extractor_peak_mib(workers)
     finally:
         await workers.close()

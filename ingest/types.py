@@ -91,6 +91,15 @@ class FetchRecord:
 
 
 @dataclass(frozen=True)
+class Subscription:
+    """A feed to subscribe to, with what an OPML outline says of it."""
+
+    url: str
+    title: str | None = None
+    category: str | None = None
+
+
+@dataclass(frozen=True)
 class FeedState:
     """A feed's row as scheduling sees it."""
 

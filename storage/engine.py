@@ -13,8 +13,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+USE = "use sqlite:///PATH or postgresql://USER@HOST/DB"
+POSTGRES_CONNECT_TIMEOUT = 10  # seconds: a port that accepts and never answers is an error
 # Copy the WAL into the database every 40 MB of it rather than every 4 MB (the default): an
 # article's index entries land on pages all over the file, and a page rewritten by several
 # transactions between two checkpoints is copied once. Intake per article at 10k articles:
@@ -38,19 +41,41 @@ def normalise_database_url(url: str) -> str:
 def create_store_engine(
     url: str, sqlite_cache_kib: int = SQLITE_CACHE_KIB, **kwargs: Any
 ) -> Engine:
-    url = normalise_database_url(url)
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
+    given, url = url, normalise_database_url(url)
+    try:
+        parsed = make_url(url)
+        backend = parsed.get_backend_name()
+        parsed.database  # noqa: B018 - reading it checks the URL's form
+    except (ArgumentError, ValueError):
+        raise ValueError(f"{given!r} is not a database URL: {USE}") from None
+    if backend == "sqlite":
         return _sqlite_engine(url, sqlite_cache_kib, **kwargs)
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(url, pool_pre_ping=True, **kwargs)
-    raise ValueError(f"unsupported database URL {parsed!r}: use sqlite:/// or postgresql://")
+        connect_args = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT}
+        return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+    raise ValueError(f"{backend}:// databases are not supported: {USE}")
+
+
+def sqlite_location_problem(url: str, create: bool = False) -> str | None:
+    """Why an SQLite store cannot be at this URL's path (None: it can, or it is not
+    SQLite). With `create`, a missing directory is made rather than refused."""
+    parsed = make_url(normalise_database_url(url))
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database).expanduser()
+    if path.is_dir():
+        return f"{path} is a directory, not a store file: give a file path"
+    if not path.parent.is_dir():
+        if not create:
+            return f"directory {path.parent} does not exist: create it, or run `ingest db upgrade`"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return f"cannot create directory {path.parent}: {exc.strerror}"
+    return None
 
 
 def _sqlite_engine(url: str, cache_kib: int, **kwargs: Any) -> Engine:
-    database = make_url(url).database
-    if database and database != ":memory:":
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -58,6 +83,9 @@ def _sqlite_engine(url: str, cache_kib: int, **kwargs: Any) -> Engine:
         # Let us issue BEGIN ourselves (pysqlite's implicit BEGIN is deferred).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # Takes effect in a new store only (before its first table): pruning can then give
+        # free pages back without rewriting the file (`storage.retention`).
+        cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")

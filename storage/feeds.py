@@ -5,33 +5,59 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Table, case, delete, exists, or_, select, update
+from sqlalchemy import Connection, Table, case, delete, exists, func, or_, select, update
 
 from ingest.owners import gone
-from ingest.types import FeedCheck, FeedState, utcnow
+from ingest.types import FeedCheck, FeedState, Subscription, utcnow
 from storage.entries import EntryRecord, upsert_entries
 from storage.fetches import log_fetches
 from storage.models import Feed
-from storage.upsert import upsert
+from storage.upsert import insert_for, upsert
 
 FEEDS: Table = Feed.__table__  # type: ignore[assignment]
 
 
-def add_feeds(conn: Connection, urls: Iterable[str], poll_interval: int = 3600) -> int:
-    """Subscribe to `urls`; a URL already subscribed is left as it is. Returns rows sent."""
+def add_feeds(
+    conn: Connection, feeds: Iterable[str | Subscription], poll_interval: int = 3600
+) -> int:
+    """Subscribe to `feeds`; a feed already subscribed keeps its state (and its own title),
+    but takes the category given. Returns rows sent."""
     now = utcnow()
+    subscriptions = [Subscription(f) if isinstance(f, str) else f for f in feeds]
     rows = [
         {
-            "url": url,
+            "url": s.url,
+            "title": s.title,
+            "category": s.category,
             "poll_interval": poll_interval,
             "next_check_at": now,
             "error_count": 0,
             "disabled": False,
             "created_at": now,
         }
-        for url in urls
+        for s in subscriptions
     ]
-    return upsert(conn, FEEDS, rows, key=["url"])
+    excluded = insert_for(conn, FEEDS).excluded
+    update = {
+        "title": func.coalesce(FEEDS.c.title, excluded.title),
+        "category": func.coalesce(excluded.category, FEEDS.c.category),
+    }
+    return upsert(conn, FEEDS, rows, key=["url"], update=update)
+
+
+def set_enabled(conn: Connection, feed_id: int, enabled: bool, reason: str | None) -> None:
+    """Disable a feed (it is no longer checked), or enable it again: checked at once, its
+    error count cleared."""
+    if enabled:
+        values: dict[str, object] = {
+            "disabled": False,
+            "disabled_reason": None,
+            "error_count": 0,
+            "next_check_at": utcnow(),
+        }
+    else:
+        values = {"disabled": True, "disabled_reason": reason}
+    conn.execute(update(Feed).where(Feed.id == feed_id).values(**values))
 
 
 def remove_feed(conn: Connection, url: str) -> bool:

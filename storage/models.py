@@ -84,6 +84,8 @@ class Feed(Base):
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     disabled_reason: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(Text)
+    """The OPML folder the feed was imported from."""
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -204,6 +206,8 @@ class Entry(Base):
     retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """When its page may be tried again after a failure."""
     last_error: Mapped[str | None] = mapped_column(Text)
+    pruned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When retention removed its article: the entry is done, its page not fetched again."""
 
 
 class Fetch(Base):

@@ -21,7 +21,7 @@ def store_stats(conn: Connection) -> dict[str, dict[str, int]]:
     }
     articles = {
         "articles": _count(conn, select(func.count()).select_from(Article)),
-        "duplicates": _count(conn, select(func.count()).where(Article.duplicate_of.is_not(None))),
+        "copies": _count(conn, select(func.count()).where(Article.duplicate_of.is_not(None))),
         "urls": _count(conn, select(func.count()).select_from(ArticleUrl)),
     }
     removed = dict(

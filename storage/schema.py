@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
 
 import migrations
 from ingest.errors import StoreError
@@ -24,6 +24,10 @@ FTS_INDEX = "ix_articles_search_vector"
 
 class SchemaMismatch(StoreError):
     """The store's schema revision is not the one this code was written for."""
+
+
+class NotAStore(StoreError):
+    """The database holds another application's tables."""
 
 
 def include_object(
@@ -54,7 +58,18 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply the migrations; a database that holds tables but no schema revision belongs
+    to something else and is refused, untouched."""
     config = alembic_config()
+    if current_revision(engine) is None:
+        others = inspect(engine).get_table_names()
+        if others:
+            where = engine.url.render_as_string(hide_password=True)
+            raise NotAStore(
+                f"{where} holds tables of something else ({', '.join(sorted(others)[:3])}"
+                f"{', ...' if len(others) > 3 else ''}), not a feed-ingest store: give an "
+                "empty database or a new file"
+            )
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, revision)

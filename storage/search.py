@@ -8,42 +8,18 @@ weighted above text) with a GIN index. Both are created by the migrations.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import column, table, text
 
-from storage.models import UTCDateTime
+from storage.models import Article
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-
-SQLITE_SEARCH = text(
-    """
-    SELECT a.id, a.title, a.canonical_url, a.published_at
-    FROM articles_fts JOIN articles AS a ON a.id = articles_fts.rowid
-    WHERE articles_fts MATCH :query
-    ORDER BY bm25(articles_fts, 4.0, 1.0)
-    LIMIT :limit
-    """
-).columns(published_at=UTCDateTime())
-
-POSTGRES_SEARCH = text(
-    """
-    SELECT a.id, a.title, a.canonical_url, a.published_at
-    FROM articles AS a, websearch_to_tsquery('english', :query) AS q
-    WHERE a.search_vector @@ q
-    ORDER BY ts_rank(a.search_vector, q) DESC
-    LIMIT :limit
-    """
-).columns(published_at=UTCDateTime())
+_FTS = table("articles_fts", column("rowid"))
 
 
-@dataclass(frozen=True)
-class SearchHit:
-    article_id: int
-    title: str | None
-    url: str
-    published_at: datetime | None
+def has_words(words: str) -> bool:
+    return _WORD.search(words) is not None
 
 
 def fts5_query(words: str) -> str:
@@ -51,11 +27,19 @@ def fts5_query(words: str) -> str:
     return " ".join(f'"{w}"' for w in _WORD.findall(words))
 
 
-def search_articles(conn: Connection, words: str, limit: int = 20) -> list[SearchHit]:
-    if not _WORD.search(words):
-        return []
-    if conn.dialect.name == "sqlite":
-        rows = conn.execute(SQLITE_SEARCH, {"query": fts5_query(words), "limit": limit})
-    else:
-        rows = conn.execute(POSTGRES_SEARCH, {"query": words, "limit": limit})
-    return [SearchHit(r.id, r.title, r.canonical_url, r.published_at) for r in rows]
+def rank_and_match(dialect: str, query: Any, words: str) -> tuple[Any, dict[str, str]]:
+    """`query` over articles narrowed to those matching `words`, best first, and the
+    parameters it needs."""
+    if dialect == "sqlite":
+        matched = (
+            query.join(_FTS, _FTS.c.rowid == Article.id)
+            .where(text("articles_fts MATCH :query"))
+            .order_by(text("bm25(articles_fts, 4.0, 1.0)"))
+        )
+        return matched, {"query": fts5_query(words)}
+    matched = query.where(
+        text("articles.search_vector @@ websearch_to_tsquery('english', :query)")
+    ).order_by(
+        text("ts_rank(articles.search_vector, websearch_to_tsquery('english', :query)) DESC")
+    )
+    return matched, {"query": words}

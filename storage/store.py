@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -31,15 +32,38 @@ from sqlalchemy import Connection, Engine, delete, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ingest.errors import StoreError, describe
-from ingest.types import EntryData, FeedCheck, FeedState, FetchRecord, PendingEntry, utcnow
+from ingest.types import (
+    EntryData,
+    FeedCheck,
+    FeedState,
+    FetchRecord,
+    PendingEntry,
+    Subscription,
+    utcnow,
+)
 from ingest.urls import canonical_url, spellings
-from storage import articles, dedup, entries, feeds, fetches, page_claims, reports, schema
-from storage.engine import SQLITE_CACHE_KIB, create_store_engine, reading
+from storage import (
+    articles,
+    dedup,
+    entries,
+    feeds,
+    fetches,
+    page_claims,
+    reads,
+    reports,
+    retention,
+    schema,
+)
+from storage.engine import (
+    SQLITE_CACHE_KIB,
+    create_store_engine,
+    reading,
+    sqlite_location_problem,
+)
 from storage.intake import IntakeTransaction
 from storage.models import Article, ArticleUrl, Entry, Feed
 from storage.page_claims import ClaimState as ClaimState
 from storage.reports import Copy
-from storage.search import SearchHit, search_articles
 
 R = TypeVar("R")
 
@@ -58,11 +82,19 @@ class Lookup:
 
 
 class Store:
-    def __init__(self, url: str, sqlite_cache_kib: int = SQLITE_CACHE_KIB) -> None:
+    def __init__(
+        self, url: str, sqlite_cache_kib: int = SQLITE_CACHE_KIB, create: bool = False
+    ) -> None:
+        """`create`: a missing directory for an SQLite file is made (`ingest db upgrade`);
+        otherwise it is an error, as is every URL that cannot be a store."""
         try:
             self.engine: Engine = create_store_engine(url, sqlite_cache_kib=sqlite_cache_kib)
         except (ValueError, SQLAlchemyError) as exc:
             raise StoreError(str(exc)) from exc
+        problem = sqlite_location_problem(url, create)
+        if problem is not None:
+            self.engine.dispose()
+            raise StoreError(problem)
 
     @property
     def url(self) -> str:
@@ -159,7 +191,7 @@ class Store:
 
     # -- subscriptions and reports (the command line) -----------------------------------
 
-    def add_feeds(self, urls: Iterable[str], poll_interval: int) -> None:
+    def add_feeds(self, urls: Iterable[str | Subscription], poll_interval: int) -> None:
         self._write(lambda conn: feeds.add_feeds(conn, urls, poll_interval=poll_interval))
 
     def remove_feed(self, url: str) -> bool:
@@ -172,8 +204,24 @@ class Store:
         """Ids of the given feeds (all enabled feeds when `urls` is None)."""
         return self._read(lambda conn: feeds.feed_ids(conn, urls))
 
-    def search(self, words: str, limit: int) -> list[SearchHit]:
-        return self._read(lambda conn: search_articles(conn, words, limit))
+    def search(self, words: str, wanted: reads.ArticleFilter) -> list[reads.ArticleSummary]:
+        return self._read(lambda conn: reads.search_articles(conn, words, wanted))
+
+    def articles(self, wanted: reads.ArticleFilter) -> list[reads.ArticleSummary]:
+        return self._read(lambda conn: reads.list_articles(conn, wanted))
+
+    def article(self, article_id: int) -> reads.ArticleDetail | None:
+        return self._read(lambda conn: reads.article_detail(conn, article_id))
+
+    def feed_overview(self) -> list[reads.FeedOverview]:
+        return self._read(reads.feed_overview)
+
+    def find_feed(self, ref: str) -> tuple[int, str] | None:
+        """(id, URL) of the feed named by URL or id."""
+        return self._read(lambda conn: reads.find_feed(conn, ref))
+
+    def set_feed_enabled(self, feed_id: int, enabled: bool, reason: str | None = None) -> None:
+        self._write(lambda conn: feeds.set_enabled(conn, feed_id, enabled, reason))
 
     def stats(self) -> dict[str, dict[str, int]]:
         return self._read(reports.store_stats)
@@ -183,6 +231,44 @@ class Store:
 
     def copies_of(self, article_id: int) -> list[Copy]:
         return self._read(lambda conn: reports.copies_of(conn, article_id))
+
+    # -- retention ----------------------------------------------------------------------
+
+    def prune(self, cutoffs: retention.Cutoffs, keys_of: retention.BlockKeys) -> retention.Pruned:
+        """Remove what is older than the cutoffs (see `storage.retention`), a chunk of
+        articles per transaction, so that intake waits for one chunk at most."""
+        done = retention.Pruned()
+        if cutoffs.articles is not None:
+            before = cutoffs.articles
+            ids = self._read(lambda conn: retention.old_article_ids(conn, before))
+            for start in range(0, len(ids), retention.CHUNK):
+                done += self._write(
+                    partial(
+                        retention.remove_articles,
+                        ids=ids[start : start + retention.CHUNK],
+                        keys_of=keys_of,
+                    )
+                )
+        if cutoffs.raw_html is not None:
+            raw_before = cutoffs.raw_html
+            dropped = self._write(lambda conn: retention.drop_raw_html(conn, raw_before))
+            done += retention.Pruned(raw_html=dropped)
+        if cutoffs.fetches is not None:
+            fetch_before = cutoffs.fetches
+            deleted = self._write(lambda conn: retention.delete_fetches(conn, fetch_before))
+            done += retention.Pruned(fetches=deleted)
+        return done
+
+    def prune_preview(self, cutoffs: retention.Cutoffs) -> retention.Pruned:
+        return self._read(lambda conn: retention.preview(conn, cutoffs))
+
+    def reclaim_space(self) -> str:
+        """Give freed space back (SQLite) or say how (PostgreSQL); a sentence saying which."""
+        with self._errors():
+            return retention.reclaim_space(self.engine)
+
+    def size_bytes(self) -> int | None:
+        return self._read(retention.store_bytes)
 
     async def stored_page_ids(self, since: datetime | None) -> list[int]:
         return await self._read_off_loop(lambda conn: articles.stored_page_ids(conn, since))
@@ -336,6 +422,7 @@ def _pending_entries(
         Entry.attempts,
     ).where(
         Entry.article_id.is_(None),
+        Entry.pruned_at.is_(None),
         Entry.link.is_not(None),
         Entry.feed_id == feed_id,
         Entry.attempts < max_attempts,

@@ -48,7 +48,9 @@ def test_feeds_add_list_remove(database_url: str) -> None:
     assert ingest(database_url, "feeds", "remove", "https://a.example/rss")[0] == 0
     assert "https://a.example/rss" not in ingest(database_url, "feeds", "list")[1]
     code, out = ingest(database_url, "feeds", "remove", "https://a.example/rss")
-    assert code == 1 and "No feed with URL https://a.example/rss." in out
+    assert code == 1 and out == (
+        "Error: no feed with URL or id https://a.example/rss: `ingest feeds list` shows them\n"
+    )
 
 
 def test_search_prints_title_and_url(database_url: str) -> None:

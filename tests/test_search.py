@@ -6,13 +6,14 @@ from sqlalchemy import Engine, delete, update
 
 from storage.articles import store_article
 from storage.models import Article
-from storage.search import fts5_query, search_articles
+from storage.reads import ArticleFilter, search_articles
+from storage.search import fts5_query
 from tests.helpers.records import article
 
 
 def titles(engine: Engine, words: str) -> list[str | None]:
     with engine.connect() as conn:
-        return [hit.title for hit in search_articles(conn, words)]
+        return [hit.title for hit in search_articles(conn, words, ArticleFilter())]
 
 
 def test_search_finds_words_in_titles_and_text_best_first(engine: Engine) -> None:

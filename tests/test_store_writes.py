@@ -148,9 +148,10 @@ def test_foreign_keys_are_enforced(engine: Engine) -> None:
 
 
 def test_sqlite_connections_use_wal_and_a_busy_timeout(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'new' / 'store.db'}"
+    url = f"sqlite:///{tmp_path / 'store.db'}"
     engine = create_store_engine(url)
     with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA auto_vacuum").scalar() == 2  # incremental
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

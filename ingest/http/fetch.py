@@ -121,6 +121,30 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         self._pool = KeepAlivePool(backend, ssl_context, keepalive)  # type: ignore[assignment]
 
 
+class ProxiedTransport(httpx.AsyncHTTPTransport):
+    """Every request through the `http_proxy`: the connection to the proxy goes through
+    its own guard (a private proxy must be allowed explicitly), and each request's target
+    is vetted by the SSRF guard before it is sent, since the proxy connects to it."""
+
+    def __init__(
+        self, proxy_url: str, to_proxy: GuardedBackend, targets: GuardedBackend, keepalive: int
+    ) -> None:
+        ssl_context = httpx.create_ssl_context()
+        super().__init__(verify=ssl_context)
+        self._pool = httpcore.AsyncHTTPProxy(
+            proxy_url=proxy_url,
+            ssl_context=ssl_context,
+            max_connections=keepalive,
+            network_backend=to_proxy,
+        )
+        self.targets = targets
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        await self.targets.vet(url.host, url.port or (443 if url.scheme == "https" else 80))
+        return await super().handle_async_request(request)
+
+
 class Fetcher:
     """Shared by every fetch of a worker; use as `async with Fetcher(settings) as f:`.
 
@@ -138,7 +162,14 @@ class Fetcher:
         self.settings = settings
         guard = GuardedBackend(settings.allow_private_networks, resolve, backend)
         per_read = min(settings.request_timeout, 30.0)
-        self.transport = GuardedTransport(guard, keepalive=settings.max_connections)
+        self.transport: httpx.AsyncHTTPTransport
+        if settings.http_proxy:
+            to_proxy = GuardedBackend(settings.allow_private_proxy, resolve, backend)
+            self.transport = ProxiedTransport(
+                settings.http_proxy, to_proxy, guard, keepalive=settings.max_connections
+            )
+        else:
+            self.transport = GuardedTransport(guard, keepalive=settings.max_connections)
         self.base_headers = {
             "User-Agent": settings.user_agent,
             "Accept-Encoding": "gzip, deflate, br",

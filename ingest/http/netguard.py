@@ -150,15 +150,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        try:
-            addresses = await self.resolve(host, port)
-        except OSError as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-        if not self.allow_private:
-            for address in addresses:
-                why = why_blocked(address)
-                if why:
-                    raise BlockedAddressError(host, address, why)
+        addresses = await self.vet(host, port)
         last_error: Exception = httpcore.ConnectError(f"{host} resolved to no address")
         for address in addresses:
             try:
@@ -172,6 +164,21 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last_error = exc
         raise last_error
+
+    async def vet(self, host: str, port: int) -> list[str]:
+        """The host's addresses, once each is allowed; else `BlockedAddressError`. Also for
+        a request through a proxy, which connects to the target itself: its target is
+        vetted here first."""
+        try:
+            addresses = await self.resolve(host, port)
+        except OSError as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+        if not self.allow_private:
+            for address in addresses:
+                why = why_blocked(address)
+                if why:
+                    raise BlockedAddressError(host, address, why)
+        return addresses
 
     async def connect_unix_socket(
         self,

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Sequence
+import signal
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -21,6 +23,9 @@ from storage.store import Store
 Progress = Callable[[RunStats], None]
 
 
+PROGRESS_EVERY = 0.5  # seconds between two calls of a backfill's `progress`
+
+
 async def run_backfill(
     settings: Settings,
     store: Store,
@@ -29,23 +34,60 @@ async def run_backfill(
     progress: Progress = lambda _: None,
 ) -> RunStats:
     """Every feed and page at once (the fetcher's limits pace them); `progress` is called
-    as each is done."""
+    every `PROGRESS_EVERY` seconds and at the end. SIGINT or SIGTERM stops the run: the
+    work in flight is cancelled (what was stored stays; a rerun does the rest) and the
+    stats say `interrupted`."""
     workers = PageWorkers.for_settings(store, settings)
     try:
         async with Pipeline(settings, store, workers) as pipeline:
 
-            async def one_feed(feed_id: int) -> None:
-                await pipeline.process_feed(feed_id)
-                progress(pipeline.stats)
-
             async def one_page(url: str) -> None:
                 await pipeline.ingest_pages([url])
-                progress(pipeline.stats)
 
-            await _all_or_none([*map(one_feed, feed_ids), *map(one_page, page_urls)])
+            work = [*map(pipeline.process_feed, feed_ids), *map(one_page, page_urls)]
+            ticker = asyncio.ensure_future(_every(PROGRESS_EVERY, progress, pipeline.stats))
+            try:
+                with _stopped_by_signals() as stopped:
+                    main = asyncio.ensure_future(_all_or_none(work))
+                    await asyncio.wait([main, stopped], return_when=asyncio.FIRST_COMPLETED)
+                    if not main.done():
+                        pipeline.stats.interrupted = True
+                        main.cancel()
+                        await asyncio.gather(main, return_exceptions=True)
+                    else:
+                        main.result()
+            finally:
+                ticker.cancel()
+                progress(pipeline.stats)
             return pipeline.stats
     finally:
         await workers.close()
+
+
+async def _every(seconds: float, call: Progress, stats: RunStats) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        call(stats)
+
+
+@contextmanager
+def _stopped_by_signals() -> Iterator[asyncio.Future[None]]:
+    """A future done at the first SIGINT or SIGTERM, while inside."""
+    loop = asyncio.get_running_loop()
+    stopped: asyncio.Future[None] = loop.create_future()
+
+    def stop() -> None:
+        if not stopped.done():
+            stopped.set_result(None)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop)
+    try:
+        yield stopped
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        stopped.cancel()
 
 
 async def _all_or_none(work: Sequence[Coroutine[Any, Any, None]]) -> None:

@@ -27,6 +27,7 @@ from ingest.types import utcnow
 from ingest.worker.metrics import MetricsServer, WorkerState
 from ingest.worker.page_workers import PageWorkers
 from ingest.worker.pipeline import Pipeline
+from ingest.worker.retention import PRUNE_EVERY, cutoffs_for, prune_store
 from storage.store import Store
 
 log = logging.getLogger("ingest")
@@ -63,6 +64,21 @@ class Daemon:
             # pages are fetched again by the next run), said in `_finish_in_flight`.
         finally:
             self.current = None
+
+    async def prune(self) -> None:
+        """Retention, as the settings ask (daily; the first at start)."""
+        cutoffs = cutoffs_for(self.settings, utcnow())
+        try:
+            pruned = await asyncio.to_thread(prune_store, self.store, cutoffs)
+        except StoreError as exc:
+            log.error("pruning stopped: %s", exc)
+            return
+        log.info(
+            "pruned articles=%s raw_html=%s fetches=%s",
+            pruned.articles,
+            pruned.raw_html,
+            pruned.fetches,
+        )
 
     async def _work_through(self, pipeline: Pipeline, due_by: datetime) -> None:
         """Process the feeds due by `due_by` until none is left, `claim_batch` at a time,
@@ -123,6 +139,16 @@ class Daemon:
                     coalesce=True,
                     misfire_grace_time=None,
                 )
+                if not cutoffs_for(self.settings, utcnow()).keep_all:
+                    scheduler.add_job(
+                        self.prune,
+                        "interval",
+                        seconds=PRUNE_EVERY,
+                        next_run_time=utcnow(),
+                        max_instances=1,
+                        coalesce=True,
+                        misfire_grace_time=None,
+                    )
                 scheduler.start()
                 log.info("worker %s started", self.owner)
                 while not self.stopping.is_set():

@@ -24,7 +24,16 @@ from ingest.feeds.schedule import Policy, page_retry_at
 from ingest.http.fetch import Fetcher
 from ingest.http.pages import PageFetcher
 from ingest.owners import worker_name
-from ingest.types import Claim, FetchRecord, Intake, Outcome, PendingEntry, utcnow
+from ingest.types import (
+    Claim,
+    FeedCheck,
+    FeedState,
+    FetchRecord,
+    Intake,
+    Outcome,
+    PendingEntry,
+    utcnow,
+)
 from ingest.urls import canonical_url
 from ingest.worker.page_workers import Page, PageWorkers
 from storage.store import ClaimState, Lookup, Store
@@ -37,14 +46,22 @@ class Count(StrEnum):
     """What a run counts: the backfill summary, the progress line and the daemon's
     Prometheus counters all read these."""
 
-    FEEDS = "feeds"
+    FEEDS = "feeds checked"
     FEEDS_FAILED = "feeds failed"
+    FEEDS_PUT_OFF = "feeds put off"
+    """Asked to come back later (429 or 503 with Retry-After), or left in the queue: not
+    errors."""
     ENTRIES = "entries"
-    PAGES = "pages"
-    NEW = "new"
-    UPDATED = "updated"
-    DUPLICATES = "duplicates"
-    KNOWN_PAGES = "known pages"
+    PAGES_FOUND = "pages to fetch"
+    PAGES_DONE = "pages done"
+    """Pages fetched and stored, or failed."""
+    PAGES = "pages stored"
+    NEW = "new articles"
+    UPDATED = "updated articles"
+    COPIES = "copies"
+    """Pages stored as near or exact copies of an article already stored."""
+    KNOWN_PAGES = "already known"
+    """Entries whose page was an article already: not fetched again."""
     SHARED_FETCHES = "shared fetches"
     ERRORS = "errors"
 
@@ -54,6 +71,8 @@ class RunStats:
     counts: Counter[Count] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
+    interrupted: bool = False
+    """Stopped by a signal before the work was done."""
 
     def error(self, message: str) -> None:
         self.counts[Count.ERRORS] += 1
@@ -62,8 +81,14 @@ class RunStats:
     @property
     def rate(self) -> float:
         """Articles stored (new or copies) per second so far."""
-        stored = self.counts[Count.NEW] + self.counts[Count.DUPLICATES]
+        stored = self.counts[Count.NEW] + self.counts[Count.COPIES]
         return stored / max(1e-9, time.monotonic() - self.started)
+
+
+def _put_off(before: FeedState, check: FeedCheck) -> bool:
+    """A check that did not count as the feed's failure: asked to come back later, or
+    never sent."""
+    return check.state.error_count <= before.error_count and not check.state.disabled
 
 
 class Pipeline:
@@ -124,8 +149,11 @@ class Pipeline:
             check.fetch.error or "-",
         )
         if check.fetch.error:
-            self.stats.error(f"{state.url}: {check.fetch.error}")
-            self.stats.counts[Count.FEEDS_FAILED] += 1
+            if _put_off(state, check):
+                self.stats.counts[Count.FEEDS_PUT_OFF] += 1
+            else:
+                self.stats.error(f"{state.url}: {check.fetch.error}")
+                self.stats.counts[Count.FEEDS_FAILED] += 1
         self.stats.counts[Count.ENTRIES] += len(check.entries)
         await self._fetch_unknown(lookup)
 
@@ -145,7 +173,14 @@ class Pipeline:
             # Pages another worker stored between the first look and the claim.
             self.stats.counts[Count.KNOWN_PAGES] += again.known
             unknown = again.unknown
-        await asyncio.gather(*(self._ingest_unknown(entry, claimed) for entry in unknown))
+        self.stats.counts[Count.PAGES_FOUND] += len(unknown)
+        await asyncio.gather(*(self._page_done(entry, claimed) for entry in unknown))
+
+    async def _page_done(self, entry: PendingEntry, claimed: set[str] | None) -> None:
+        try:
+            await self._ingest_unknown(entry, claimed)
+        finally:
+            self.stats.counts[Count.PAGES_DONE] += 1
 
     async def _ingest_unknown(self, entry: PendingEntry, claimed: set[str] | None) -> None:
         """Fetch the entry's page, or share the fetch of another entry naming the same page:
@@ -285,7 +320,7 @@ class Pipeline:
     def _stored(self, intake: Intake) -> int:
         self.stats.counts[Count.PAGES] += 1
         if intake.outcome in (Outcome.SAME_TEXT, Outcome.NEAR_DUPLICATE):
-            self.stats.counts[Count.DUPLICATES] += 1
+            self.stats.counts[Count.COPIES] += 1
         elif intake.outcome is Outcome.NEW:
             self.stats.counts[Count.NEW] += 1
         elif intake.outcome is Outcome.UPDATED:

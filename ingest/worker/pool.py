@@ -10,6 +10,7 @@ import asyncio
 import multiprocessing
 import os
 import select
+import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -28,7 +29,10 @@ def _ready() -> bool:
 
 def _child(parent: int, initializer: Callable[..., None], initargs: Sequence[Any]) -> None:
     """Set up a pool process: it exits when `parent` (the process that made the pool)
-    does, however that dies; kill -9 included, which no signal handler sees."""
+    does, however that dies; kill -9 included, which no signal handler sees. Ctrl-C
+    reaches the whole process group: the parent alone decides what it means (the work
+    in flight finishes or is dropped), so a pool process ignores SIGINT."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with(parent)
     initializer(*initargs)
 
