@@ -1,6 +1,7 @@
 """Engines for the two supported stores, set up the way the worker needs them.
 
-SQLite: WAL (readers never block the writer; checkpoints are rare), a busy timeout, foreign
+SQLite: WAL (readers never block the writer; checkpoints are rare; set once, by the
+migrations: `use_wal`), a busy timeout, foreign
 keys on, and every transaction opened with `BEGIN IMMEDIATE` so that a write never fails
 with "database is locked" half-way through; a connection with the execution option
 `read_only=True` opens a deferred transaction instead, which does not take the write lock.
@@ -86,7 +87,6 @@ def _sqlite_engine(url: str, cache_kib: int, **kwargs: Any) -> Engine:
         # Takes effect in a new store only (before its first table): pruning can then give
         # free pages back without rewriting the file (`storage.retention`).
         cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -100,6 +100,18 @@ def _sqlite_engine(url: str, cache_kib: int, **kwargs: Any) -> Engine:
         conn.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def use_wal(engine: Engine) -> None:
+    """Put an SQLite store in WAL mode, which the file keeps (so a connection need not ask
+    again, and a file that is not a store is never changed by opening it)."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return
+    raw = engine.raw_connection()  # autocommit: the journal mode changes outside a transaction
+    try:
+        raw.cursor().execute("PRAGMA journal_mode=WAL").fetchall()
+    finally:
+        raw.close()
 
 
 def reading(engine: Engine) -> Connection:

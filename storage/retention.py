@@ -110,8 +110,10 @@ def remove_articles(conn: Connection, ids: Sequence[int], keys_of: BlockKeys) ->
     dedup.take_turns(conn)  # no intake points a copy at one of them meanwhile
     going = set(ids)
     promoted = repointed = 0
-    kept_copies = select(Article.duplicate_of.distinct()).where(
-        Article.duplicate_of.in_(ids), Article.id.not_in(ids)
+    kept_copies = (
+        select(Article.duplicate_of)
+        .distinct()
+        .where(Article.duplicate_of.in_(ids), Article.id.not_in(ids))
     )
     roots = [root for root in conn.execute(kept_copies).scalars() if root is not None]
     for root in roots:

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, inspect
 
 import migrations
 from ingest.errors import StoreError
+from storage.engine import use_wal
 
 # Engine-specific full-text search objects, created by the migrations and absent from the
 # models on purpose (see storage.search); autogenerate must not propose dropping them.
@@ -70,6 +71,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
                 f"{', ...' if len(others) > 3 else ''}), not a feed-ingest store: give an "
                 "empty database or a new file"
             )
+    use_wal(engine)
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, revision)

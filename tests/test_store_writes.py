@@ -20,6 +20,7 @@ from storage.engine import create_store_engine
 from storage.entries import EntryRecord, upsert_entries
 from storage.feeds import add_feeds, list_feeds
 from storage.models import Article, ArticleUrl, Entry, Feed, RemovedBlock
+from storage.schema import upgrade
 from storage.upsert import dedupe_rows
 from tests.helpers.records import T0, article, run_together
 
@@ -149,6 +150,9 @@ def test_foreign_keys_are_enforced(engine: Engine) -> None:
 
 def test_sqlite_connections_use_wal_and_a_busy_timeout(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = create_store_engine(url)
+    upgrade(engine)
+    engine.dispose()
     engine = create_store_engine(url)
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA auto_vacuum").scalar() == 2  # incremental
