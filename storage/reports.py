@@ -37,6 +37,24 @@ def store_stats(conn: Connection) -> dict[str, dict[str, int]]:
     return {"feeds": feeds, "articles": articles, "removed blocks": removed, "fetch errors": errors}
 
 
+def gauges(conn: Connection) -> dict[str, int]:
+    disabled = Feed.disabled.is_(True)
+    row = conn.execute(
+        select(
+            func.count().filter(disabled),
+            func.count().filter(~disabled, Feed.error_count > 0),
+            func.count().filter(~disabled, Feed.error_count == 0),
+        ).select_from(Feed)
+    ).one()
+    articles = _count(conn, select(func.count()).select_from(Article))
+    return {
+        "feeds_disabled": row[0],
+        "feeds_erroring": row[1],
+        "feeds_ok": row[2],
+        "articles": articles,
+    }
+
+
 @dataclass(frozen=True)
 class Copy:
     id: int

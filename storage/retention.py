@@ -162,25 +162,27 @@ def reclaim_space(engine: Engine) -> str:
         )
     raw = engine.raw_connection()  # autocommit (see storage.engine): VACUUM needs no BEGIN
     try:
-        cursor = raw.cursor()
-        if cursor.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:  # not incremental yet
-            cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
-            cursor.execute("VACUUM")
+        sqlite = raw.driver_connection
+        assert sqlite is not None
+        if sqlite.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:  # not incremental yet
+            sqlite.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            sqlite.execute("VACUUM")
         else:
-            cursor.execute("PRAGMA incremental_vacuum").fetchall()
-        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-        cursor.close()
+            # Run to completion (a plain execute steps it once: one page freed).
+            sqlite.executescript("PRAGMA incremental_vacuum;")
+        sqlite.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
     finally:
         raw.close()
     return "free space returned to the file system"
 
 
-def store_bytes(conn: Connection) -> int | None:
-    """The store's size on disk: the SQLite file in use, or the PostgreSQL database."""
+def store_bytes(conn: Connection) -> int:
+    """The store's size: the SQLite file's pages (free ones included: they are given back
+    only by a vacuum), or the PostgreSQL database's size on disk."""
     if conn.dialect.name == "sqlite":
-        pages, free, size = (
+        pages, size = (
             int(conn.exec_driver_sql(f"PRAGMA {name}").scalar_one())
-            for name in ("page_count", "freelist_count", "page_size")
+            for name in ("page_count", "page_size")
         )
-        return (pages - free) * size
+        return pages * size
     return int(conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one())

@@ -223,6 +223,10 @@ class Store:
     def set_feed_enabled(self, feed_id: int, enabled: bool, reason: str | None = None) -> None:
         self._write(lambda conn: feeds.set_enabled(conn, feed_id, enabled, reason))
 
+    def gauges(self) -> dict[str, int]:
+        """Feeds by status (`feeds_ok`, `feeds_erroring`, `feeds_disabled`) and `articles`."""
+        return self._read(reports.gauges)
+
     def stats(self) -> dict[str, dict[str, int]]:
         return self._read(reports.store_stats)
 
@@ -267,7 +271,7 @@ class Store:
         with self._errors():
             return retention.reclaim_space(self.engine)
 
-    def size_bytes(self) -> int | None:
+    def size_bytes(self) -> int:
         return self._read(retention.store_bytes)
 
     async def stored_page_ids(self, since: datetime | None) -> list[int]:

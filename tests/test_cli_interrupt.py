@@ -6,6 +6,7 @@ finishes the work without duplicating any of it."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -107,3 +108,22 @@ def test_ctrl_c_stops_a_backfill_with_its_summary_and_a_rerun_finishes(
     assert len(snapshot(database_url)["articles"]) == PAGES
     for n in range(PAGES):
         assert server.hits[f"/story/{n}"] <= 2  # the ones in flight at Ctrl-C, once more
+
+
+def test_a_backfill_into_a_pipe_logs_plain_progress_lines(database_url: str) -> None:
+    server = _slow_site(0.5)
+    env = {**os.environ, **settings_env(database_url), "INGEST_MAX_CONNECTIONS_PER_HOST": "2"}
+    command = [sys.executable, "-m", "ingest", "backfill", "--feeds", server.url("/feed.xml")]
+    try:
+        upgrade_store(env)
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        server.close()
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("feeds ")]
+    assert lines, done.stderr
+    assert re.fullmatch(
+        r"feeds \d+/1, pages \d+/30, new \d+, copies \d+, errors \d+ \([\d.]+ articles/s\)",
+        lines[0],
+    )
+    assert "\r" not in done.stderr and "━" not in done.stderr  # no bar drawn into a pipe

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ingest.worker.durations import Durations
 from ingest.worker.metrics import WorkerState
 from tests.helpers.site import Site
 from tests.helpers.workers import (
@@ -52,6 +53,19 @@ def test_short_tick_intervals_are_given_some_slack() -> None:
     assert not state.health(state.started + 31)[0]
 
 
+def test_durations_are_cumulative_histograms() -> None:
+    durations = Durations()
+    for seconds in (0.001, 0.02, 0.02, 3.0, 500.0):
+        durations.observe("extract", seconds)
+    snapshot = durations.snapshot()["extract"]
+    buckets = dict(snapshot.cumulative())
+    assert (buckets["0.005"], buckets["0.025"], buckets["2.5"], buckets["5"]) == (1, 3, 3, 4)
+    assert buckets["60"] == 4 and buckets["+Inf"] == 5
+    assert snapshot.total == pytest.approx(503.041)
+    durations.observe("extract", 1.0)
+    assert snapshot.cumulative()[-1] == ("+Inf", 5)  # a copy: later observations not in it
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -91,8 +105,21 @@ def test_a_running_worker_reports_its_counts_and_health(site: Site, tmp_path: Pa
         assert metric(text, "ingest_feeds_checked_total") >= 3
         assert metric(text, "ingest_articles_new_total") == stored
         assert metric(text, "ingest_last_tick_timestamp_seconds") > 0
+        # Durations as histograms: every page fetched, extracted and stored is counted.
+        pages = metric(text, "ingest_fetch_page_seconds_count")
+        assert pages >= stored
+        assert metric(text, 'ingest_fetch_page_seconds_bucket{le="+Inf"}') == pages
+        assert metric(text, "ingest_extract_seconds_count") >= stored
+        assert metric(text, "ingest_fetch_feed_seconds_count") >= 3
+        assert metric(text, "ingest_intake_seconds_count") >= 1
+        assert metric(text, "ingest_intake_seconds_sum") > 0
+        # Gauges from the store, and the process's own.
+        wait_for(lambda: metric(scrape(), "ingest_articles") == counts(url)["articles"])
+        assert metric(scrape(), 'ingest_feeds{status="ok"}') == 3
+        assert metric(text, "process_resident_memory_bytes") > 0
         health = httpx.get(f"{base}/health", timeout=5)
         assert (health.status_code, health.text) == (200, "ok\n")
+        assert httpx.get(f"{base}/favicon.ico", timeout=5).status_code == 404
     finally:
         worker.send_signal(signal.SIGTERM)
         code, stderr = finish(worker, 40)

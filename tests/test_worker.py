@@ -412,7 +412,7 @@ def test_an_article_the_store_refuses_fails_alone_in_its_batch(tmp_path: Path) -
     pages = [ordinary_page(0), b"unstorable", *(ordinary_page(n) for n in range(2, 10))]
     writer.open_store(url, site_min_articles=5)  # as in the writer process
     batch = [Page(p, f"https://x.example/{n}") for n, p in enumerate(pages)]
-    prepared = page_workers.extract_pages(crash_or_extract, batch)
+    prepared = [p for p, _ in page_workers.extract_pages(crash_or_extract, batch)]
     results = writer.store_pages([page.stored() for page in batch], prepared)
     assert isinstance(results[1], StoreError) and str(results[1]).startswith("IntegrityError")
     assert "NOT NULL" in str(results[1])

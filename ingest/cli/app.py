@@ -85,7 +85,9 @@ def _setting_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @click.group(cls=IngestGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="feed-ingest", message="%(prog)s %(version)s")
+@click.version_option(
+    package_name="feed-ingest", prog_name="ingest", message="%(prog)s %(version)s"
+)
 @click.option(
     "--config",
     "config_path",

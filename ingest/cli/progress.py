@@ -35,9 +35,9 @@ def progress_line(stats: RunStats, feeds: int) -> str:
 class BackfillProgress:
     """Call with the run's stats as it goes (`RunStats` is read, never kept)."""
 
-    def __init__(self, feeds: int) -> None:
+    def __init__(self, feeds: int, console: Console | None = None) -> None:
         self.feeds = feeds
-        self.console = Console(stderr=True)
+        self.console = console or Console(stderr=True)
         self.live = self.console.is_terminal
         self.last_line = time.monotonic()
         self.bar = Progress(

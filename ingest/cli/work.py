@@ -200,8 +200,7 @@ def prune(
     finally:
         store.close()
     click.echo(_pruned_line(done, "Removed"))
-    if before is not None and after is not None:
-        click.echo(f"Store: {_mib(before)} before, {_mib(after)} after; {space}.")
+    click.echo(f"Store: {_mib(before)} before, {_mib(after)} after; {space}.")
 
 
 def _pruned_line(pruned: Pruned, verb: str) -> str:

@@ -123,6 +123,8 @@ class Daemon:
         try:
             async with Pipeline(self.settings, self.store, workers, self.owner) as pipeline:
                 self.state.counts = lambda: pipeline.stats.counts
+                self.state.durations = lambda: (pipeline.stats.durations, workers.durations)
+                self.state.gauges = self.store.gauges
                 if self.settings.metrics_port:
                     metrics = MetricsServer(
                         self.state, self.settings.metrics_port, self.settings.metrics_host

@@ -18,10 +18,17 @@ from dataclasses import dataclass
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, make_wsgi_app
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client import CollectorRegistry, ProcessCollector, make_wsgi_app
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 
+from ingest.errors import StoreError
+from ingest.worker.durations import Durations, Histogram
 from ingest.worker.pipeline import Count
 
 # The run's counts -> (metric name, help).
@@ -42,12 +49,24 @@ COUNTERS = {
 }
 
 
+HISTOGRAMS = {
+    "fetch_feed": ("ingest_fetch_feed_seconds", "Duration of a feed's fetch."),
+    "fetch_page": ("ingest_fetch_page_seconds", "Duration of a page's fetch."),
+    "extract": ("ingest_extract_seconds", "Extraction and cleaning of one page."),
+    "intake": ("ingest_intake_seconds", "One store transaction (a group of pages)."),
+}
+GAUGES_TTL = 15.0  # seconds a reading of the store's gauges is reused
+
+
 @dataclass
 class WorkerState:
-    """What the daemon tells the metrics: its counters and its ticks."""
+    """What the daemon tells the metrics: its counters, durations and ticks, and how to
+    read the store's gauges (feeds by status, articles)."""
 
     counts: Callable[[], Mapping[Count, int]]
     tick_interval: float
+    durations: Callable[[], Iterable[Durations]] = lambda: ()
+    gauges: Callable[[], Mapping[str, int]] = dict
     started: float = 0.0
     ticks: int = 0
     last_tick: float | None = None
@@ -81,17 +100,50 @@ class WorkerState:
 class _Collector(Collector):
     def __init__(self, state: WorkerState) -> None:
         self.state = state
+        self.gauges: tuple[float, Mapping[str, int]] = (0.0, {})
 
     def collect(self) -> Iterator[Metric]:
         counts = dict(self.state.counts())  # one copy: the event loop keeps counting
-        for key, (name, help_text) in COUNTERS.items():
-            yield CounterMetricFamily(name, help_text, value=counts.get(key, 0))
+        for count, (name, help_text) in COUNTERS.items():
+            yield CounterMetricFamily(name, help_text, value=counts.get(count, 0))
+        histograms: dict[str, list[Histogram]] = {}
+        for durations in self.state.durations():
+            for kind, histogram in durations.snapshot().items():
+                histograms.setdefault(kind, []).append(histogram)
+        for kind, (name, help_text) in HISTOGRAMS.items():
+            parts = histograms.get(kind, [])
+            buckets = [
+                (bound, sum(p.cumulative()[i][1] for p in parts))
+                for i, (bound, _) in enumerate(Histogram().cumulative())
+            ]
+            family = HistogramMetricFamily(name, help_text)
+            family.add_metric([], buckets, sum_value=sum(p.total for p in parts))
+            yield family
+        yield from self._store_gauges()
         yield CounterMetricFamily("ingest_ticks", "Scheduler ticks run.", value=self.state.ticks)
         last = GaugeMetricFamily(
             "ingest_last_tick_timestamp_seconds", "When the last tick finished (Unix time)."
         )
         last.add_metric([], self.state.last_tick or 0.0)
         yield last
+
+    def _store_gauges(self) -> Iterator[Metric]:
+        """Read from the store at most every `GAUGES_TTL` seconds; a store that does not
+        answer leaves them out (the health check says why)."""
+        read_at, values = self.gauges
+        if time.monotonic() - read_at > GAUGES_TTL:
+            try:
+                values = dict(self.state.gauges())
+            except StoreError:
+                values = {}
+            self.gauges = (time.monotonic(), values)
+        feeds = GaugeMetricFamily("ingest_feeds", "Subscribed feeds by status.", labels=["status"])
+        for status in ("ok", "erroring", "disabled"):
+            if f"feeds_{status}" in values:
+                feeds.add_metric([status], values[f"feeds_{status}"])
+        yield feeds
+        if "articles" in values:
+            yield GaugeMetricFamily("ingest_articles", "Articles stored.", value=values["articles"])
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -105,14 +157,19 @@ class MetricsServer:
     def __init__(self, state: WorkerState, port: int, host: str = "127.0.0.1") -> None:
         registry = CollectorRegistry(auto_describe=True)
         registry.register(_Collector(state))
+        ProcessCollector(registry=registry)  # CPU, memory, open files of this process
         metrics = make_wsgi_app(registry)
 
         def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-            if environ.get("PATH_INFO") == "/health":
+            path = environ.get("PATH_INFO")
+            if path == "/health":
                 healthy, reason = state.health()
                 status = "200 OK" if healthy else "503 Service Unavailable"
                 start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
                 return [reason.encode() + b"\n"]
+            if path != "/metrics":
+                start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+                return [b"not found: try /metrics or /health\n"]
             return metrics(environ, start_response)  # type: ignore[no-any-return]
 
         self.server: WSGIServer = make_server(host, port, app, handler_class=_QuietHandler)

@@ -18,6 +18,7 @@ mid-batch leaves nothing half-written.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from ingest.feeds.parse import ParsedFeed, parse_feed
 from ingest.http.charset import decode_html
 from ingest.types import Claim, EntryData, FetchRecord, Intake, utcnow
 from ingest.worker import writer
+from ingest.worker.durations import Durations
 from ingest.worker.pool import IsolatedPool
 from storage.store import Store
 
@@ -79,7 +81,13 @@ def _start_extractor(keep_raw_html: bool) -> None:
     _keep_raw_html = keep_raw_html
 
 
-def _prepare(job: Job, page: Page) -> Prepared | ExtractError:
+def _prepare(job: Job, page: Page) -> tuple[Prepared | ExtractError, float]:
+    """The page prepared (or why not), and the seconds it took."""
+    started = time.perf_counter()
+    return _prepared(job, page), time.perf_counter() - started
+
+
+def _prepared(job: Job, page: Page) -> Prepared | ExtractError:
     try:
         if page.feed is None:
             article = job(page.content, page.url, page.content_type)
@@ -96,8 +104,9 @@ def _prepare(job: Job, page: Page) -> Prepared | ExtractError:
         return error
 
 
-def extract_pages(job: Job, pages: list[Page]) -> list[Prepared | ExtractError]:
-    """In an extraction process: each page prepared for the store, or why it failed."""
+def extract_pages(job: Job, pages: list[Page]) -> list[tuple[Prepared | ExtractError, float]]:
+    """In an extraction process: each page prepared for the store, or why it failed, and
+    how long that took."""
     return [_prepare(job, page) for page in pages]
 
 
@@ -150,6 +159,7 @@ class PageWorkers:
         self._to_store: _Group = []
         self._storing: asyncio.Task[None] | None = None
         self.capacity = workers * self.QUEUED_BATCHES * self.BATCH_PAGES
+        self.durations = Durations()  # extraction per page, intake per transaction
 
     @classmethod
     def for_settings(cls, store: Store, settings: Settings) -> PageWorkers:
@@ -223,8 +233,10 @@ class PageWorkers:
             group, self._to_store = self._to_store, []
             pages = [page.stored() for batch, _, _ in group for page in batch]  # no content
             prepared = [item for _, batch, _ in group for item in batch]
+            started = time.perf_counter()
             try:
                 results = await self.writer.run(writer.store_pages, pages, prepared)
+                self.durations.observe("intake", time.perf_counter() - started)
             except BrokenProcessPool:
                 _fail(group, StoreError("the writer process died"))
                 continue
@@ -254,7 +266,10 @@ class PageWorkers:
     async def _extract(self, pages: list[Page], attempts: int) -> list[Prepared | ExtractError]:
         for attempt in range(1, attempts + 1):
             try:
-                return await self.extractors.run(extract_pages, self.job, pages)
+                timed = await self.extractors.run(extract_pages, self.job, pages)
+                for _, seconds in timed:
+                    self.durations.observe("extract", seconds)
+                return [prepared for prepared, _ in timed]
             except TimeoutError:
                 raise ExtractError(
                     f"extraction took longer than {self.timeout:g}s",

@@ -35,6 +35,7 @@ from ingest.types import (
     utcnow,
 )
 from ingest.urls import canonical_url
+from ingest.worker.durations import Durations
 from ingest.worker.page_workers import Page, PageWorkers
 from storage.store import ClaimState, Lookup, Store
 
@@ -73,6 +74,8 @@ class RunStats:
     started: float = field(default_factory=time.monotonic)
     interrupted: bool = False
     """Stopped by a signal before the work was done."""
+    durations: Durations = field(default_factory=Durations)
+    """Fetches, feed and page (extraction and intake are the page workers')."""
 
     def error(self, message: str) -> None:
         self.counts[Count.ERRORS] += 1
@@ -140,6 +143,7 @@ class Pipeline:
             check = failed_check(feed_id, state, self.policy, error, utcnow(), utcnow(), 0.5)
             lookup = await self.store.record_check(check, self.settings.max_page_attempts)
         self.stats.counts[Count.FEEDS] += 1
+        self.stats.durations.observe("fetch_feed", check.fetch.duration_ms / 1000)
         log.info(
             "fetch feed=%s status=%s bytes=%s ms=%.0f error=%s",
             state.url,
@@ -338,6 +342,7 @@ class Pipeline:
     ) -> FetchRecord:
         """The fetch log row for a page, and its structured log line."""
         duration = (time.monotonic() - started) * 1000
+        self.stats.durations.observe("fetch_page", duration / 1000)
         log.info(
             "fetch page=%s status=%s bytes=%s ms=%.0f error=%s",
             entry.link,
