@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from tests.helpers.httpserver import silent_listener
+from tests.helpers.httpserver import TestServer, respond, silent_listener
 from tests.helpers.stores import dump
 
 
@@ -293,3 +293,33 @@ def test_a_missing_config_file_and_a_broken_one(tmp_path: Path) -> None:
     broken.write_text("retention_days = [")
     code, out = ingest("--config", str(broken), "stats")
     assert code == 2 and "is not valid TOML" in out and "Traceback" not in out
+
+
+def test_a_feed_asked_to_wait_is_put_off_not_an_error(database_url: str) -> None:
+    server = TestServer()
+    url = server.route(
+        "/feed.xml", respond(429, b"slow down", "text/plain", {"Retry-After": "3600"})
+    )
+    try:
+        result = CliRunner().invoke(
+            main,
+            [
+                "--database-url",
+                database_url,
+                "--allow-private-networks",
+                "backfill",
+                "--feeds",
+                url,
+            ],
+        )
+    finally:
+        server.close()
+    assert result.exit_code == 0, result.output
+    summary = {
+        " ".join(line.split("│")[1].split()): line.split("│")[2].strip()
+        for line in result.stdout.splitlines()
+        if line.count("│") == 3
+    }
+    assert summary["feeds put off"] == "1" and summary["errors"] == "0"
+    assert summary["feeds failed"] == "0"
+    assert "error:" not in result.stderr

@@ -5,6 +5,7 @@ finishes the work without duplicating any of it."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -15,6 +16,7 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 
+from ingest.worker.batch import until_stopped
 from tests.helpers.feeds import rss
 from tests.helpers.httpserver import TestServer, respond, send
 from tests.helpers.workers import (
@@ -127,3 +129,26 @@ def test_a_backfill_into_a_pipe_logs_plain_progress_lines(database_url: str) -> 
         lines[0],
     )
     assert "\r" not in done.stderr and "━" not in done.stderr  # no bar drawn into a pipe
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_until_stopped_cancels_the_work_at_a_signal(sig: signal.Signals) -> None:
+    """What backfill and reprocess run their work under."""
+    cancelled = []
+
+    async def work() -> None:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+
+    async def go() -> tuple[bool, bool]:
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.2, os.kill, os.getpid(), sig)
+        stopped = await until_stopped(work())
+        return stopped, await until_stopped(asyncio.sleep(0))
+
+    assert asyncio.run(go()) == (True, False)
+    assert cancelled == [True]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers put back

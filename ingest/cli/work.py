@@ -152,6 +152,9 @@ def reprocess(since: datetime | None) -> None:
     for error in result.errors:
         echo_err(f"error: {printable(error)}")
     click.echo(f"Reprocessed {result.done} article(s); {len(result.errors)} failed.")
+    if result.interrupted:
+        echo_err("Interrupted: the articles not reached are as they were; run it again to finish.")
+        raise click.exceptions.Exit(INTERRUPTED)
     if result.split_articles:
         click.echo(
             f"Split {result.split_entries} stor{'y' if result.split_entries == 1 else 'ies'} "

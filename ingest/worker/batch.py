@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Callable, Coroutine, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -47,15 +46,7 @@ async def run_backfill(
             work = [*map(pipeline.process_feed, feed_ids), *map(one_page, page_urls)]
             ticker = asyncio.ensure_future(_every(PROGRESS_EVERY, progress, pipeline.stats))
             try:
-                with _stopped_by_signals() as stopped:
-                    main = asyncio.ensure_future(_all_or_none(work))
-                    await asyncio.wait([main, stopped], return_when=asyncio.FIRST_COMPLETED)
-                    if not main.done():
-                        pipeline.stats.interrupted = True
-                        main.cancel()
-                        await asyncio.gather(main, return_exceptions=True)
-                    else:
-                        main.result()
+                pipeline.stats.interrupted = await until_stopped(_all_or_none(work))
             finally:
                 ticker.cancel()
                 progress(pipeline.stats)
@@ -70,9 +61,9 @@ async def _every(seconds: float, call: Progress, stats: RunStats) -> None:
         call(stats)
 
 
-@contextmanager
-def _stopped_by_signals() -> Iterator[asyncio.Future[None]]:
-    """A future done at the first SIGINT or SIGTERM, while inside."""
+async def until_stopped(work: Coroutine[Any, Any, None]) -> bool:
+    """Run `work` to its end, or until SIGINT or SIGTERM: then it is cancelled and waited
+    for, and the answer is True (stopped)."""
     loop = asyncio.get_running_loop()
     stopped: asyncio.Future[None] = loop.create_future()
 
@@ -82,12 +73,20 @@ def _stopped_by_signals() -> Iterator[asyncio.Future[None]]:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop)
+    task = asyncio.ensure_future(work)
     try:
-        yield stopped
+        await asyncio.wait([task, stopped], return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            task.result()
+            return False
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return True
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         stopped.cancel()
+        task.cancel()
 
 
 async def _all_or_none(work: Sequence[Coroutine[Any, Any, None]]) -> None:
@@ -111,6 +110,8 @@ class Reprocessed:
     """Articles that held other stories by the old merge rule."""
     split_entries: int = 0
     """Entries taken from them, to be fetched as stories of their own."""
+    interrupted: bool = False
+    """Stopped by a signal: the articles not reached are as they were."""
 
 
 async def run_reprocess(
@@ -137,14 +138,23 @@ async def run_reprocess(
         finally:
             room.release()
 
-    try:
+    async def every_page() -> None:
         ids = await store.stored_page_ids(since)
-        tasks = []
-        for start in range(0, len(ids), chunk):
-            for page in await store.stored_pages(ids[start : start + chunk]):
-                await room.acquire()
-                tasks.append(asyncio.ensure_future(one(*page)))
-        await asyncio.gather(*tasks)
+        tasks: list[asyncio.Future[None]] = []
+        try:
+            for start in range(0, len(ids), chunk):
+                for page in await store.stored_pages(ids[start : start + chunk]):
+                    await room.acquire()
+                    tasks.append(asyncio.ensure_future(one(*page)))
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    try:
+        if await until_stopped(every_page()):
+            return Reprocessed(done, errors, interrupted=True)
     finally:
         await workers.close()
     articles, entries = await split_wrong_merges(store)
