@@ -181,7 +181,7 @@ async def ingest(
 ) -> tuple[int, float, float]:
     """One tick of the daemon (`ingest run`): every feed is due, so it claims batch after
     batch until none is left, as the daemon works through a backlog."""
-    store = Store(database_url)
+    store = Store(database_url, create=True)
     store.upgrade()
     store.add_feeds(feeds, poll_interval=settings.default_poll_interval)
     workers = PageWorkers.for_settings(store, settings)

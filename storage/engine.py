@@ -59,7 +59,8 @@ def create_store_engine(
 
 def sqlite_location_problem(url: str, create: bool = False) -> str | None:
     """Why an SQLite store cannot be at this URL's path (None: it can, or it is not
-    SQLite). With `create`, a missing directory is made rather than refused."""
+    SQLite). With `create`, a missing file or directory is made rather than refused
+    (opening a missing file would create it: only `ingest db upgrade` may)."""
     parsed = make_url(normalise_database_url(url))
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
@@ -73,6 +74,8 @@ def sqlite_location_problem(url: str, create: bool = False) -> str | None:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             return f"cannot create directory {path.parent}: {exc.strerror}"
+    if not create and not path.exists():
+        return f"there is no store at {path}: run `ingest db upgrade` to make one"
     return None
 
 

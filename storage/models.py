@@ -150,9 +150,12 @@ class RemovedBlock(Base):
 
 
 class NearDupBand(Base):
-    """One LSH band of an article's MinHash fingerprint: equal keys make candidates."""
+    """One LSH band of an article's MinHash fingerprint: equal keys make candidates.
+    Without a rowid on SQLite: the primary key is the table (two copies of a row's 12
+    bytes, not three)."""
 
     __tablename__ = "near_dup_bands"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     band_key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     article_id: Mapped[int] = mapped_column(
@@ -161,13 +164,16 @@ class NearDupBand(Base):
 
 
 class HostBlock(Base):
-    """A block (by key) that a canonical article of a host contains: per-host boilerplate
-    is a block that many articles of one host share."""
+    """A block that a canonical article of a host contains: per-host boilerplate is a block
+    that many articles of one host share. Host and block are one 64-bit key
+    (`storage.site_boilerplate.host_block_key`), and on SQLite the table has no rowid (the
+    primary key is the table): 12 bytes of data a row, where the host's name and a hex key
+    were stored three times over (table, primary key, article index)."""
 
-    __tablename__ = "host_blocks"
+    __tablename__ = "host_block_keys"
+    __table_args__ = {"sqlite_with_rowid": False}
 
-    host: Mapped[str] = mapped_column(String(255), primary_key=True)
-    block_key: Mapped[str] = mapped_column(String(16), primary_key=True)
+    block_key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     article_id: Mapped[int] = mapped_column(
         ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
     )

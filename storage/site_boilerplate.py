@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
@@ -13,15 +14,23 @@ _DELETE_BLOCKS = delete(HostBlock).where(HostBlock.article_id == bindparam("arti
 HOST_BLOCKS: Table = HostBlock.__table__  # type: ignore[assignment]
 _FREQUENT = (
     select(HostBlock.block_key)
-    .where(HostBlock.host == bindparam("host"), HostBlock.block_key.in_(slots("key", IN_SLOTS)))
+    .where(HostBlock.block_key.in_(slots("key", IN_SLOTS)))
     .group_by(HostBlock.block_key)
     .having(func.count() >= bindparam("minimum"))
 )
 _WITH_BLOCKS = (
-    select(HostBlock.article_id)
-    .where(HostBlock.host == bindparam("host"), HostBlock.block_key.in_(slots("key", IN_SLOTS)))
-    .distinct()
+    select(HostBlock.article_id).where(HostBlock.block_key.in_(slots("key", IN_SLOTS))).distinct()
 )
+
+
+def host_block_key(host: str, key: str) -> int:
+    """One signed 64-bit key for a block of a host (a collision would need 2^32 blocks)."""
+    digest = hashlib.blake2b(f"{host}\0{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _keyed(host: str, keys: Iterable[str]) -> dict[int, str]:
+    return {host_block_key(host, key): key for key in keys}
 
 
 def record_blocks(
@@ -34,19 +43,21 @@ def record_blocks(
     blocks recorded before (updated pages), which go first."""
     if replace:
         conn.execute(_DELETE_BLOCKS, [{"article_id": article_id} for article_id in replace])
-    rows = [(host, key, article_id) for article_id, keys in articles for key in keys]
-    insert_rows(conn, HOST_BLOCKS, ("host", "block_key", "article_id"), rows)
+    rows = [
+        (host_block_key(host, key), article_id) for article_id, keys in articles for key in keys
+    ]
+    insert_rows(conn, HOST_BLOCKS, ("block_key", "article_id"), rows)
 
 
 def frequent_blocks(conn: Connection, host: str, keys: Iterable[str], minimum: int) -> set[str]:
     """Which of `keys` appear in at least `minimum` different articles of the host."""
-    params = {"host": host, "minimum": minimum}
-    rows = execute_in_slots(conn, _FREQUENT, "key", sorted(keys), params)
-    return {row[0] for row in rows}
+    keyed = _keyed(host, keys)
+    rows = execute_in_slots(conn, _FREQUENT, "key", sorted(keyed), {"minimum": minimum})
+    return {keyed[row[0]] for row in rows}
 
 
 def articles_with_blocks(conn: Connection, host: str, keys: Iterable[str]) -> list[int]:
-    rows = execute_in_slots(conn, _WITH_BLOCKS, "key", sorted(keys), {"host": host})
+    rows = execute_in_slots(conn, _WITH_BLOCKS, "key", sorted(_keyed(host, keys)))
     return sorted({int(row[0]) for row in rows})
 
 

@@ -72,6 +72,10 @@ class DaemonAlreadyRunningError(StoreError):
     pass
 
 
+class NoStoreError(StoreError):
+    """No store can be at the SQLite path given (missing, a directory, no directory)."""
+
+
 @dataclass(frozen=True)
 class Lookup:
     """Entries looked up against the store: those whose page is an article already (now
@@ -85,8 +89,8 @@ class Store:
     def __init__(
         self, url: str, sqlite_cache_kib: int = SQLITE_CACHE_KIB, create: bool = False
     ) -> None:
-        """`create`: a missing directory for an SQLite file is made (`ingest db upgrade`);
-        otherwise it is an error, as is every URL that cannot be a store."""
+        """`create`: a missing SQLite file (and its directory) may be made (`ingest db
+        upgrade`); otherwise it is an error, as is every URL that cannot be a store."""
         try:
             self.engine: Engine = create_store_engine(url, sqlite_cache_kib=sqlite_cache_kib)
         except (ValueError, SQLAlchemyError) as exc:
@@ -94,7 +98,7 @@ class Store:
         problem = sqlite_location_problem(url, create)
         if problem is not None:
             self.engine.dispose()
-            raise StoreError(problem)
+            raise NoStoreError(problem)
 
     @property
     def url(self) -> str:

@@ -70,7 +70,8 @@ def test_outdated_store_stops_with_one_clear_sentence(tmp_path: Path) -> None:
     run = [sys.executable, "-m", "ingest", "feeds", "list"]
     first = subprocess.run(run, env=env, capture_output=True, text=True, check=False)
     assert first.returncode == 1
-    assert "has not been set up yet: run `ingest db upgrade` first." in first.stderr
+    assert f"there is no store at {tmp_path / 'old.db'}: run `ingest db upgrade`" in first.stderr
+    assert not (tmp_path / "old.db").exists()  # looking made nothing
     subprocess.run([*run[:3], "db", "upgrade"], env=env, check=True, capture_output=True)
     engine = create_store_engine(url)
     with engine.begin() as conn:

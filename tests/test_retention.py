@@ -76,7 +76,7 @@ def test_entries_of_pruned_articles_are_marked_and_not_pending(
 
 def test_an_older_sqlite_store_is_converted_to_incremental_vacuum(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
-    store = Store(f"sqlite:///{path}")
+    store = Store(f"sqlite:///{path}", create=True)
     store.upgrade()
     with store.engine.begin() as conn:
         for n in range(300):

@@ -41,6 +41,9 @@ def test_migrated_store_has_every_table_and_search(engine: Engine) -> None:
         with engine.connect() as conn:
             config = "SELECT v FROM articles_fts_config WHERE k = 'automerge'"
             assert conn.execute(text(config)).scalar() == 8  # segments merged 8 at a time
+            for table in ("near_dup_bands", "host_block_keys"):  # the key is the table
+                ddl = f"SELECT sql FROM sqlite_schema WHERE name = '{table}'"
+                assert "WITHOUT ROWID" in conn.execute(text(ddl)).scalar_one(), table
     else:
         columns = {c["name"] for c in inspect(engine).get_columns("articles")}
         assert "search_vector" in columns
@@ -85,3 +88,30 @@ def test_store_behind_the_code_is_refused(engine: Engine, tmp_path: Path) -> Non
         f"is at schema revision {head} but this version of ingest needs 9999: "
         "run `ingest db upgrade`."
     )
+
+
+def test_host_block_counts_survive_the_move_to_one_key(empty_database_url: str) -> None:
+    """0009: `host_blocks` rows become `host_block_keys` rows the boilerplate queries find."""
+    from storage.articles import store_article
+    from storage.site_boilerplate import articles_with_blocks, frequent_blocks
+    from tests.helpers.records import article
+
+    engine = create_store_engine(empty_database_url)
+    upgrade(engine, "0008")
+    with engine.begin() as conn:
+        ids = [
+            store_article(conn, article(f"https://a.example/{n}", host="a.example")).id
+            for n in range(3)
+        ]
+        rows = [("a.example", "k-shared", i) for i in ids] + [("b.example", "k-shared", ids[0])]
+        conn.execute(
+            text("INSERT INTO host_blocks (host, block_key, article_id) VALUES (:h, :k, :a)"),
+            [{"h": h, "k": k, "a": a} for h, k, a in rows],
+        )
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert frequent_blocks(conn, "a.example", ["k-shared", "k-other"], 3) == {"k-shared"}
+        assert frequent_blocks(conn, "b.example", ["k-shared"], 2) == set()
+        assert articles_with_blocks(conn, "a.example", ["k-shared"]) == sorted(ids)
+    assert "host_blocks" not in inspect(engine).get_table_names()
+    engine.dispose()

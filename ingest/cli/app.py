@@ -4,7 +4,7 @@ a command ends in one sentence, never a traceback."""
 from __future__ import annotations
 
 import os
-import sys
+import re
 from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
@@ -54,14 +54,13 @@ class IngestGroup(click.Group):
             ) from None
 
 
+_DRIVER_NAMES = re.compile(r"^\w+Error: |\((?:sqlite3|psycopg)[\w.]*\) ")
+
+
 def store_problem(error: StoreError) -> str:
-    """The sentence for a store that failed: the store's own words, without the driver's."""
-    text = short(error)
-    for prefix in ("OperationalError: ", "DatabaseError: ", "ProgrammingError: "):
-        if text.startswith(prefix):
-            text = text[len(prefix) :]
-    text = text.replace("(sqlite3.DatabaseError) ", "").replace("(sqlite3.OperationalError) ", "")
-    text = text.replace("(psycopg.OperationalError) ", "")
+    """The sentence for a store that failed: the database's own words, without the names
+    of the driver's exception classes."""
+    text = _DRIVER_NAMES.sub("", short(error))
     if "file is not a database" in text or "database disk image is malformed" in text:
         return (
             f"the store cannot be read ({text}): is it an ingest store? restore a backup "
@@ -127,7 +126,3 @@ def open_store(check: bool = True, create: bool = False) -> Store:
 
 def echo_err(message: str) -> None:
     click.echo(message, err=True)
-
-
-def is_terminal() -> bool:
-    return sys.stderr.isatty()

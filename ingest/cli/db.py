@@ -6,6 +6,7 @@ import click
 
 from ingest.cli.app import open_store
 from storage.schema import head_revision
+from storage.store import NoStoreError
 
 
 @click.group()
@@ -32,11 +33,15 @@ def db_upgrade() -> None:
 @db.command("current")
 def db_current() -> None:
     """Show the store's schema revision and the one this code needs."""
-    store = open_store(check=False)
+    head = head_revision()
+    try:
+        store = open_store(check=False)
+    except NoStoreError:
+        click.echo(f"store: not set up; code: {head} (run `ingest db upgrade`)")
+        return
     try:
         current = store.revision()
     finally:
         store.close()
-    head = head_revision()
     state = "up to date" if current == head else "run `ingest db upgrade`"
     click.echo(f"store: {current or 'not set up'}; code: {head} ({state})")
