@@ -320,10 +320,12 @@ def test_a_feed_that_crashes_or_hangs_the_parser_fails_alone(tmp_path: Path) -> 
     """Feeds are parsed in the extraction processes, with the pages' isolation."""
     good = rss([("g", "https://x.example/1", "One")])
     feeds = [good, b"crash", good, b"hang", good]
+    url = f"sqlite:///{tmp_path}/store.db"
+    upgrade(create_store_engine(url))
 
     async def go() -> list[str]:
         pool = PageWorkers(
-            StoreOptions(f"sqlite:///{tmp_path}/store.db"),
+            StoreOptions(url),
             timeout=2.0,
             feed_job=crash_hang_or_parse,
         )
