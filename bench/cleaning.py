@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import argparse
 import random
-import re
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
@@ -35,235 +33,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode  # noqa: E402
-
-from ingest.extract.article import extract_article  # noqa: E402
-from ingest.extract.clean import clean_text  # noqa: E402
 from ingest.text import normalise  # noqa: E402
-from tests.helpers.benchmarks import Page, wcxb_pages  # noqa: E402
-
-WORD = re.compile(r"\w+")
-# Labels as sites print them, in many languages (most are in no list of ours).
-ENGLISH_LABELS = ["You may also like", "Related Articles", "More stories", "Read next"]
-OTHER_LABELS = [
-    "Das könnte Sie auch interessieren",
-    "Читайте также",
-    "Vous aimerez aussi",
-    "Te puede interesar",
-    "Leggi anche",
-    "Zobacz także",
-    "Ook interessant",
-    "İlginizi çekebilir",
-    "Mohlo by vás zajímat",
-    "Διαβάστε επίσης",
-    "あわせて読みたい",
-    "추천 기사",
-    "Läs mer",
-    "Mais lidas",
-]
-CURLY = str.maketrans({"'": "\u2019", '"': "\u201c"})
-
-
-@dataclass
-class Case:
-    """One article with one fault: the input, what is spam, what was doubled."""
-
-    text: str = ""  # a text form's input
-    html: str = ""  # an HTML form's input
-    spam: list[str] = field(default_factory=list)
-    doubled: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Article:
-    page: Page
-    paragraphs: list[str]
-    headlines: list[str]
-    container: str  # the real page with the article's container marked
-
-
-def words(text: str) -> Counter[str]:
-    return Counter(WORD.findall(text.lower()))
-
-
-def lost(reference: str, output: str) -> float:
-    want, got = words(reference), words(output)
-    total = sum(want.values())
-    return 1 - sum((want & got).values()) / total if total else 0.0
-
-
-def spam_left(case: Case, output: str) -> tuple[int, int]:
-    out = normalise(output)
-    return sum(normalise(s) in out for s in case.spam), len(case.spam)
-
-
-def dups_left(case: Case, output: str) -> tuple[int, int]:
-    out = normalise(output)
-    return sum(out.count(normalise(p)) >= 2 for p in case.doubled), len(case.doubled)
-
-
-# -- the forms -------------------------------------------------------------------------
-
-
-def _body(a: Article) -> list[str]:
-    return list(a.paragraphs)
-
-
-def text_seed(a: Article, rng: random.Random) -> Case:
-    heads = a.headlines[:5]
-    lines = _body(a) + _body(a) + [ENGLISH_LABELS[0], *heads]
-    return Case(text="\n\n".join(lines), spam=[ENGLISH_LABELS[0], *heads], doubled=_long(a))
-
-
-def text_headlines(a: Article, rng: random.Random) -> Case:
-    heads = a.headlines[:5]
-    return Case(text="\n\n".join(_body(a) + heads), spam=heads)
-
-
-def text_foreign_label(a: Article, rng: random.Random) -> Case:
-    label, heads = rng.choice(OTHER_LABELS), a.headlines[:5]
-    return Case(text="\n\n".join([*_body(a), label, *heads]), spam=[label, *heads])
-
-
-def text_partial_repeat(a: Article, rng: random.Random) -> Case:
-    body = _body(a)
-    reads = [f"READ MORE: {h}" for h in a.headlines[5:7]]
-    with_reads = body[:2] + [reads[0]] + body[2:4] + [reads[1]] + body[4:]
-    repeat = body[: max(2, len(body) * 3 // 5)]
-    heads = a.headlines[:4]
-    lines = [*with_reads, *repeat, "Related Articles", *heads]
-    doubled = [p for p in repeat if len(p.split()) >= 8]
-    return Case(text="\n\n".join(lines), spam=[*reads, "Related Articles", *heads], doubled=doubled)
-
-
-def text_curly_repeat(a: Article, rng: random.Random) -> Case:
-    again = [p.translate(CURLY).replace(" ", "  ") for p in _body(a)]
-    return Case(text="\n\n".join(_body(a) + again), doubled=_long(a))
-
-
-def _long(a: Article) -> list[str]:
-    return [p for p in a.paragraphs if len(p.split()) >= 8]
-
-
-def _links(heads: list[str], shape: str) -> str:
-    return "".join(shape.format(n=n, h=escape(h)) for n, h in enumerate(heads))
-
-
-def _inject(a: Article, change: Callable[[LexborNode], None]) -> str:
-    tree = LexborHTMLParser(a.container)
-    node = next(n for n in tree.css("[data-bench-container]"))
-    change(node)
-    return tree.html or ""
-
-
-def _fragment(html: str) -> LexborNode:
-    body = LexborHTMLParser(f"<div>{html}</div>").body
-    assert body is not None and body.child is not None
-    return body.child
-
-
-def html_cards(a: Article, rng: random.Random) -> Case:
-    heads = a.headlines[:6]
-    grid = _links(heads, '<div><a href="/story-{n}"><h3>{h}</h3></a></div>')
-    return Case(html=_inject(a, lambda c: c.insert_child(_fragment(grid))), spam=heads)
-
-
-def html_inline_read_more(a: Article, rng: random.Random) -> Case:
-    heads = a.headlines[5:8]
-
-    def change(container: LexborNode) -> None:
-        paragraphs = [p for p in container.css("p") if len((p.text() or "").split()) >= 8]
-        for p, (n, h) in zip(paragraphs[1::2], enumerate(heads), strict=False):
-            line = f'<p><strong>READ MORE:</strong> <a href="/more-{n}">{escape(h)}</a></p>'
-            p.insert_after(_fragment(line))
-
-    html = _inject(a, change)
-    return Case(html=html, spam=[h for h in heads if normalise(h) in normalise(html)])
-
-
-def html_doubled_container(a: Article, rng: random.Random) -> Case:
-    def change(container: LexborNode) -> None:
-        copy = _fragment(container.html or "")
-        container.insert_after(copy)
-
-    return Case(html=_inject(a, change), doubled=_long(a))
-
-
-def html_related_list(a: Article, rng: random.Random) -> Case:
-    heads = a.headlines[:5]
-    block = "<h2>Related</h2><ul>" + _links(heads, '<li><a href="/r-{n}">{h}</a></li>') + "</ul>"
-    return Case(html=_inject(a, lambda c: c.insert_after(_fragment(block))), spam=heads)
-
-
-TEXT_FORMS = {
-    "text: body twice + label + 5 headlines (the seed)": text_seed,
-    "text: 5 headlines appended, no label": text_headlines,
-    "text: non-English label + headlines": text_foreign_label,
-    "text: partial repeat + READ MORE + label + headlines": text_partial_repeat,
-    "text: body repeated, curly quotes, doubled spaces": text_curly_repeat,
-}
-HTML_FORMS = {
-    "html: card grid inside the container": html_cards,
-    "html: inline READ MORE paragraphs": html_inline_read_more,
-    "html: the container doubled": html_doubled_container,
-    "html: related-links list after the article": html_related_list,
-}
-
-
-# -- the articles ------------------------------------------------------------------------
-
-
-def _mark_container(page: Page, paragraphs: list[str]) -> str | None:
-    """The page with the element holding its article's paragraphs marked, or None when
-    the reviewed paragraphs cannot be found in it as `<p>` elements."""
-    tree = LexborHTMLParser(page.html)
-    wanted = {normalise(p) for p in paragraphs if len(p.split()) >= 12}
-    parents: Counter[int] = Counter()
-    nodes: dict[int, LexborNode] = {}
-    for p in tree.css("p"):
-        if normalise(p.text() or "") in wanted and p.parent is not None:
-            key = p.parent.mem_id
-            parents[key] += 1
-            nodes[key] = p.parent
-    if not parents:
-        return None
-    key, found = parents.most_common(1)[0]
-    if found < 3:
-        return None
-    nodes[key].attrs["data-bench-container"] = "1"
-    return tree.html
-
-
-def articles(count: int, seed: int) -> list[Article]:
-    pages = wcxb_pages()
-    rng = random.Random(seed)
-    titles = [p.title.strip() for p in pages if p.title and 2 <= len(p.title.split()) <= 18]
-    rng.shuffle(pages)
-    chosen: list[Article] = []
-    for page in pages:
-        paragraphs = [p.strip() for p in page.text.split("\n\n") if p.strip()]
-        if len(paragraphs) < 6 or len(page.text.split()) < 200:
-            continue
-        marked = _mark_container(page, paragraphs)
-        if marked is None:
-            continue
-        text = normalise(page.text)
-        others = [t for t in titles if t != page.title and normalise(t) not in text]
-        chosen.append(Article(page, paragraphs, rng.sample(others, 8), marked))
-        if len(chosen) == count:
-            break
-    return chosen
-
-
-# -- the run -----------------------------------------------------------------------------
-
-
-def ours_text(text: str) -> str:
-    return clean_text(text).text
-
-
-def ours_html(html: str, url: str) -> str:
-    return extract_article(html.encode("utf-8"), url, "text/html; charset=utf-8").text
+from tests.helpers.faults import (  # noqa: E402
+    HTML_FORMS,
+    TEXT_FORMS,
+    Case,
+    articles,
+    dups_left,
+    lost,
+    ours_html,
+    ours_text,
+    spam_left,
+)
 
 
 def as_html(text: str) -> str:
@@ -302,16 +83,46 @@ class Row:
         return f"{share(self.spam)} {share(self.dups)} {mean_lost:>6.1%}"
 
 
-def timed(call: Callable[[], str]) -> tuple[str, float]:
+def timed(call: Callable[..., str], *args: str) -> tuple[str, float]:
     started = time.perf_counter()
-    out = call()
+    out = call(*args)
     return out, time.perf_counter() - started
+
+
+def ours_of_text(text: str, url: str) -> str:
+    return ours_text(text)
+
+
+def peer_of_text(text: str, url: str) -> str:
+    return peer(as_html(text), url)
+
+
+def _show(wanted: str, form: str, case: Case, output: str, reference: str) -> None:
+    """What was left: spam, doubled paragraphs, and (control) words lost."""
+    if not wanted or wanted not in form:
+        return
+    out = normalise(output)
+    for line in case.spam:
+        if normalise(line) in out:
+            print(f"  spam left: {line!r}")
+    for p in case.doubled:
+        if out.count(normalise(p)) >= 2:
+            print(f"  twice: {p[:100]!r}")
+    if not case.spam and not case.doubled and lost(reference, output) > 0:
+        kept = set(normalise(output).split())
+        print(
+            "  lost:",
+            [p[:80] for p in reference.split("\n\n") if not set(normalise(p).split()) <= kept][:3],
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=120)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--show", default="", help="print what feed-ingest left, for forms containing this"
+    )
     args = parser.parse_args()
     chosen = articles(args.articles, args.seed)
     rng = random.Random(args.seed)
@@ -320,21 +131,21 @@ def main() -> None:
     control = rows.setdefault("control: the reviewed text, cleaned as it is", {})
     for a in chosen:
         body = "\n\n".join(a.paragraphs)
-        for name, run in (
-            ("feed-ingest", lambda: ours_text(body)),
-            ("trafilatura", lambda: peer(as_html(body), a.page.url)),
-        ):
-            out, seconds = timed(run)
+        for name, run in (("feed-ingest", ours_of_text), ("trafilatura", peer_of_text)):
+            out, seconds = timed(run, body, a.page.url)
             control.setdefault(name, Row()).add(Case(), out, body, seconds)
+            if name == "feed-ingest":
+                _show(args.show, "control", Case(), out, body)
 
     for form, make in TEXT_FORMS.items():
         row = rows.setdefault(form, {})
         for a in chosen:
             case = make(a, rng)
             reference = "\n\n".join(a.paragraphs)
-            out, seconds = timed(lambda: ours_text(case.text))
+            out, seconds = timed(ours_text, case.text)
             row.setdefault("feed-ingest", Row()).add(case, out, reference, seconds)
-            out, seconds = timed(lambda: peer(as_html(case.text), a.page.url))
+            _show(args.show, form, case, out, reference)
+            out, seconds = timed(peer_of_text, case.text, a.page.url)
             row.setdefault("trafilatura", Row()).add(case, out, reference, seconds)
 
     controls = {
@@ -346,9 +157,10 @@ def main() -> None:
         for a in chosen:
             case = make(a, rng)
             mine, theirs = controls[a.page.id]
-            out, seconds = timed(lambda: ours_html(case.html, a.page.url))
+            out, seconds = timed(ours_html, case.html, a.page.url)
             row.setdefault("feed-ingest", Row()).add(case, out, mine, seconds)
-            out, seconds = timed(lambda: peer(case.html, a.page.url))
+            _show(args.show, form, case, out, mine)
+            out, seconds = timed(peer, case.html, a.page.url)
             row.setdefault("trafilatura", Row()).add(case, out, theirs, seconds)
 
     print(f"{len(chosen)} articles, seed {args.seed}; per form: spam left, dups left, lost")

@@ -101,3 +101,79 @@ def test_text_blocks_joins_hard_wrapped_paragraphs_and_reads_bullets() -> None:
         Block("two", BlockKind.LIST_ITEM),
         Block("New one.", BlockKind.PARAGRAPH),
     ]
+
+
+ARTICLE = [
+    "The council approved the new cycling lanes after a long debate on Tuesday evening.",
+    "Residents on the high street had asked for safer crossings for several years.",
+    "Work on the first section starts in March and should end before the summer.",
+]
+OTHER_TITLES = [
+    "Best Moving Companies in New York (2025)",
+    "What Accounting Software Do Successful Freelancers Use?",
+    "The 10 Best Car Rental Companies in 2025 [Rates, Service, Loyalty, and More]",
+    "How to Start a Vegetable Garden: A Step-by-Step Guide",
+]
+
+
+def texts(blocks: list[Block]) -> list[str]:
+    return clean_blocks(blocks).text.split("\n\n")
+
+
+def test_a_trailing_run_of_other_titles_goes_without_a_label() -> None:
+    blocks = [Block(t) for t in ARTICLE + OTHER_TITLES]
+    assert texts(blocks) == ARTICLE
+    assert {r.reason for r in clean_blocks(blocks).removed} == {RemovalReason.RELATED}
+
+
+def test_a_label_of_any_language_is_found_by_shape_at_the_end() -> None:
+    for label in ("Mohlo by vás zajímat", "Διαβάστε επίσης", "İlginizi çekebilir"):
+        assert texts([Block(t) for t in [*ARTICLE, label, *OTHER_TITLES]]) == ARTICLE
+
+
+def test_after_a_known_label_titles_go_whatever_words_they_share() -> None:
+    shared = ["New cycling lanes approved in the next town", "Safer crossings: what works?"]
+    blocks = [Block(t) for t in [*ARTICLE, "You may also like", *shared, "Exhibitions"]]
+    assert texts(blocks) == ARTICLE
+
+
+def test_the_articles_own_trailing_lists_stay() -> None:
+    introduced = [*ARTICLE, "The works will close these streets:", "Mill Lane", "Station Road"]
+    numbered = [*ARTICLE, "References", "1. Council minutes, 2025", "2. Transport plan"]
+    table = [*ARTICLE, "Street | Closed", "Mill Lane | March", "Station Road | April"]
+    terms = [*ARTICLE, "Tags", "Cycling", "Council", "Transport"]
+    own = [*ARTICLE, "The council's new cycling lanes", "Safer crossings on the high street"]
+    for lines in (introduced, numbered, table, terms, own):
+        assert texts([Block(t) for t in lines]) == lines, lines
+
+
+def test_a_closing_line_and_a_closing_question_stay() -> None:
+    for last in ("Until next time…", "What do you think?"):
+        assert texts([Block(t) for t in [*ARTICLE, last]]) == [*ARTICLE, last]
+
+
+def test_a_repeated_list_goes_with_the_section_it_belongs_to() -> None:
+    section = [Block(ARTICLE[0]), Block("Pros"), Block("Light", BlockKind.LIST_ITEM)]
+    section += [Block("Cheap", BlockKind.LIST_ITEM), Block(ARTICLE[1])]
+    cleaned = clean_blocks(section + section)
+    assert cleaned.blocks == tuple(section)
+
+
+def test_a_templates_repeated_short_lines_stay() -> None:
+    """Each product of a comparison has its "Pros" and "Battery" lines: no section repeats."""
+    blocks = []
+    for name in ("Alpha", "Beta"):
+        blocks += [Block(f"The {name} phone has a bright screen and a sturdy frame for the price.")]
+        blocks += [Block("Pros"), Block("Battery"), Block("Screen")]
+    assert clean_blocks(blocks).removed == ()
+
+
+def test_a_sentence_that_mentions_a_subscription_stays() -> None:
+    lines = [
+        *ARTICLE,
+        "I also subscribe to many non-tech newsletters about gardening and local history.",
+        "The newsletter is published once a month.",
+    ]
+    assert texts([Block(t) for t in lines]) == lines
+    calls = ["Sign up for our newsletter", "We use cookies to improve your experience."]
+    assert texts([Block(t) for t in [*ARTICLE, *calls]]) == ARTICLE

@@ -6,16 +6,19 @@ Each decision rests on more than a phrase list, so it holds in any language:
 - **duplicate**: a block whose normalised text (case, whitespace, quotes, dashes, entities
   folded) already appeared, or is contained in a longer block (a teaser before the full
   text keeps the full text; a repeated copy keeps the first). Short blocks (a few words) are
-  only dropped when they repeat inside a repeated run, so a quote or a "Q:" that recurs in a
-  Q&A stays.
-- **related-links**: a block that is mostly link text; a run of headline-shaped lines (short,
-  no sentence punctuation) at the end of the article, or after a label such as "You may also
-  like" (a label is itself short and unpunctuated), whose words are mostly not the article's;
-  an inline "READ MORE: headline" line.
-- **boilerplate**: a short line about subscribing, sharing, cookies, ads or copyright.
-
-Headline-shaped lines inside the article whose words are the article's own (key points, a
-list of facts) stay.
+  only dropped inside a repeated run that holds a long block (a section repeated with its
+  list items), so a recurring "Q:" or a product template's spec lines stay.
+- **related-links**: a block that is mostly link text (a block inside a link, as a card
+  of another story is, is all link text); after a label such as "You may also like", the
+  title-shaped lines that follow (short, not ending as a statement does: a title may end
+  with "?" or a bracket), whatever words they share with the article; at the end of the
+  article, a run of two or more title-shaped lines (its label, any short unpunctuated line
+  in any language, among them) whose words, taken together, are mostly not the article's
+  and that reads as titles do (several words a line); an inline "READ MORE: headline" line.
+  The article's own lists stay: one it introduces with ":", a numbered one, a table.
+- **boilerplate**: a short line about subscribing, sharing, cookies, ads or copyright that
+  is the site speaking: it starts with the call, is a few words, or says "we" or "our". A
+  sentence of the article that mentions a newsletter stays.
 """
 
 from __future__ import annotations
@@ -85,7 +88,11 @@ _BOILERPLATE_HINTS = (
     "assine",
 )
 BOILERPLATE_MAX_WORDS = 25
-HEADLINE_WORDS = (2, 22)
+CALL_WORDS = 6  # a boilerplate line this short may hold its call anywhere
+_ANYWHERE = frozenset({"©", "all rights reserved", "copyright"})
+_THE_SITE = re.compile(r"\b(?:we|our|us)\b")
+HEADLINE_WORDS = (1, 25)
+TITLE_WORDS = 3  # words a line, on average, in a run of other pages' titles
 SHORT_BLOCK_WORDS = 8
 RELATED_LINK_DENSITY = 0.6
 
@@ -111,12 +118,24 @@ class _Features:
         self.headline_shaped = (
             block.kind in (BlockKind.PARAGRAPH, BlockKind.LIST_ITEM, BlockKind.HEADING)
             and HEADLINE_WORDS[0] <= self.length <= HEADLINE_WORDS[1]
-            and not ends_sentence(block.text)
+            and _title_like(block.text)
         )
 
     @property
     def words(self) -> list[str]:
         return self.key.split()
+
+
+_CLOSERS = "\"')]»”’"
+_NOT_TITLE_END = frozenset(".!;:,。！…")
+_NOT_TITLE = re.compile(r"https?://|www\.|\t")
+
+
+def _title_like(text: str) -> bool:
+    """Could be another page's title: it does not end as a statement does (a title may
+    end with "?" or a bracket: "(2025)", "[Updated]"), and it is no URL or tabbed row."""
+    end = text.rstrip().rstrip(_CLOSERS)[-1:]
+    return bool(end) and end not in _NOT_TITLE_END and not _NOT_TITLE.search(text)
 
 
 def find_duplicates(features: Sequence[_Features]) -> dict[int, str]:
@@ -132,10 +151,19 @@ def find_duplicates(features: Sequence[_Features]) -> dict[int, str]:
     def is_short(i: int) -> bool:
         return features[i].length < SHORT_BLOCK_WORDS
 
-    # Short repeats (a recurring "Q:" or quote) only go when their neighbours repeat too.
-    for i in [i for i in removed if is_short(i)]:
-        if not any(j in removed and not is_short(j) for j in (i - 1, i + 1)):
-            del removed[i]
+    # Short repeats (a recurring "Q:" or quote, a product template's spec lines) only go
+    # inside a repeated run that holds a long block: a section repeated, its list items
+    # with it.
+    runs: list[list[int]] = []
+    for i in sorted(removed):
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    for run in runs:
+        if all(is_short(i) for i in run):
+            for i in run:
+                del removed[i]
     # Containment: a teaser inside a later full paragraph, or a fragment of an earlier one.
     # Keys are distinct by now, so a key can only be inside a longer one: joined longest
     # first, each is looked for in the text before its own place.
@@ -187,19 +215,42 @@ def find_related(
                     if not (features[j].headline_shaped or blocks[j].link_density >= 0.5):
                         break
                     removed[j] = RemovalReason.RELATED
-    # A trailing run of headlines that are not about this article, even without a label.
-    kept = [i for i in order if i not in removed]
-    if len(kept) < 2 or not all(features[i].headline_shaped for i in kept[-2:]):
-        return removed  # no run of two: spare building the vocabulary
-    vocabulary = {w for i in kept if not features[i].headline_shaped for w in features[i].words}
-    run: list[int] = []
-    for i in reversed(kept):
-        if not (features[i].headline_shaped and _foreign(features[i].words, vocabulary)):
-            break
-        run.append(i)
-    if len(run) >= 2:
-        removed.update(dict.fromkeys(run, RemovalReason.RELATED))
+    removed.update(_trailing_run(blocks, features, [i for i in order if i not in removed]))
     return removed
+
+
+_NUMBERED = re.compile(r"^\s*(?:\d{1,3}|[a-z])[.)]\s")
+
+
+def _trailing_run(
+    blocks: Sequence[Block], features: Sequence[_Features], kept: list[int]
+) -> dict[int, str]:
+    """Title-shaped lines that end the article, decided as a run: the longest run of two
+    or more of them (their label, a short unpunctuated line, among them) whose words are,
+    taken together, mostly not the article's, and which reads as titles do (several words
+    a line, not a list of single terms). The article's own lists stay: one it introduces
+    (after a line ending with ":"), a numbered one, a table (rows with " | ")."""
+    tail: list[int] = []
+    for i in reversed(kept):
+        if not features[i].headline_shaped or _NUMBERED.match(blocks[i].text):
+            break
+        tail.append(i)
+    tail.reverse()
+    if len(tail) < 2 or len(tail) == len(kept):
+        return {}
+    body = kept[: len(kept) - len(tail)]
+    if blocks[body[-1]].text.rstrip().endswith(":"):
+        return {}
+    if sum(" | " in blocks[i].text for i in tail) >= 2:
+        return {}
+    vocabulary = {w for i in body for w in features[i].words}
+    for start in range(len(tail) - 1):
+        run = tail[start:]
+        if sum(features[i].length for i in run) < TITLE_WORDS * len(run):
+            continue
+        if _foreign([w for i in run for w in features[i].words], vocabulary):
+            return dict.fromkeys(run, RemovalReason.RELATED)
+    return {}
 
 
 def find_boilerplate(
@@ -214,8 +265,25 @@ def find_boilerplate(
     return {
         short[n]: RemovalReason.BOILERPLATE
         for n in sorted(containing_any(lows, _BOILERPLATE_HINTS))
-        if BOILERPLATE_LINE.search(lows[n])
+        if _calls_to_action(lows[n], features[short[n]].length)
     }
+
+
+def _calls_to_action(low: str, length: int) -> bool:
+    """A line about subscribing, sharing, cookies ... that is the site speaking: it starts
+    with the call ("Sign up for ...", "Share this ...", "© 2025 ..."), is a few words
+    ("Get our free newsletter"), or says "we" or "our" ("We use cookies to ..."). A
+    sentence of the article that mentions a newsletter or a subscription ("I also
+    subscribe to ...") is not."""
+    found = BOILERPLATE_LINE.search(low)
+    if found is None:
+        return False
+    return (
+        length <= CALL_WORDS
+        or found.group() in _ANYWHERE
+        or not low[: found.start()].strip()
+        or _THE_SITE.search(low) is not None
+    )
 
 
 def clean_blocks(blocks: Sequence[Block]) -> Cleaned:

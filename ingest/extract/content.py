@@ -549,8 +549,16 @@ def _is_table_for_layout(table: LexborNode) -> bool:
     return _has_descendant(table, TABLE_LAYOUT_INSIDE)
 
 
-def iter_blocks(node: LexborNode) -> Iterator[Block]:
-    """The blocks of `node`'s subtree, in document order."""
+def _as_link(block: Block) -> Block:
+    """A block inside a link (a card: `<a href><h3>Title</h3></a>`) is all link text."""
+    return Block(block.text, block.kind, block.html, 1.0)
+
+
+def iter_blocks(node: LexborNode, linked: bool = False) -> Iterator[Block]:
+    """The blocks of `node`'s subtree, in document order (`linked`: inside a link)."""
+    if linked:
+        yield from map(_as_link, iter_blocks(node))
+        return
     run = _Run()
     for child in node.iter(include_text=True):
         tag = child.tag
@@ -587,7 +595,7 @@ def iter_blocks(node: LexborNode) -> Iterator[Block]:
             )
         ):
             yield from run.flush()
-            yield from iter_blocks(child)
+            yield from iter_blocks(child, linked=tag == "a")
         else:
             text = child.text(deep=True)
             if text:
@@ -602,6 +610,7 @@ def selected_blocks(root: LexborNode) -> list[Block]:
     blocks: list[Block] = []
     root_id = root.mem_id
     container: int | None = None  # the last block taken that may hold other blocks
+    linked = _in_links(root)
     for node in root.css(BLOCK_SELECTOR):
         tag = node.tag
         if container is not None and _inside(node, container, root_id):
@@ -620,10 +629,22 @@ def selected_blocks(root: LexborNode) -> list[Block]:
             continue
         block = _element_block(node)
         if block is not None:
-            blocks.append(block)
+            blocks.append(_as_link(block) if node.mem_id in linked else block)
         if tag in CAN_HOLD_BLOCKS:
             container = node.mem_id
     return blocks
+
+
+def _in_links(root: LexborNode) -> set[int]:
+    """The block elements inside a link (cards of other stories); most links hold only
+    their text, which a look at their first child tells."""
+    found: set[int] = set()
+    for anchor in root.css("a"):
+        first = anchor.child
+        if first is None or (first.tag == "-text" and first.next is None):
+            continue
+        found.update(n.mem_id for n in islice(anchor.traverse(), 1, None) if n.tag in BLOCK_TAGS)
+    return found
 
 
 def _inside(node: LexborNode, ancestor_id: int, stop_id: int) -> bool:
