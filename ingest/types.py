@@ -42,6 +42,7 @@ class RemovalReason(StrEnum):
     RELATED = "related-links"
     BOILERPLATE = "boilerplate"
     SITE_BOILERPLATE = "site-boilerplate"
+    COMMENTS = "comments"
 
 
 @dataclass(frozen=True, init=False)

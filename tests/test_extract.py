@@ -116,3 +116,25 @@ def test_a_wrong_declared_charset_falls_back_to_what_decodes() -> None:
 def test_broken_html_never_raises(page: bytes) -> None:
     article = extract_article(page)
     assert isinstance(article.text, str)
+
+
+def test_what_extraction_prunes_from_the_container_is_recorded_with_its_reason() -> None:
+    body = "".join(
+        f"<p>Paragraph {n} of the story, long enough to be prose here.</p>" for n in range(6)
+    )
+    html = (
+        "<html><body><article>"
+        f"{body}"
+        '<div class="related-stories"><a href="/a">Another story entirely</a></div>'
+        '<div class="share-bar">Share on Facebook</div>'
+        '<section id="comments"><p>First! Great piece.</p></section>'
+        '<span class="sr-only">Screen reader hint</span>'
+        "</article></body></html>"
+    )
+    article = extract_article(html, "https://x.example/story")
+    assert "Another story" not in article.text and "Share on" not in article.text
+    recorded = {(r.reason, r.text) for r in article.removed}
+    assert (RemovalReason.RELATED, "Another story entirely") in recorded
+    assert (RemovalReason.BOILERPLATE, "Share on Facebook") in recorded
+    assert (RemovalReason.COMMENTS, "First! Great piece.") in recorded
+    assert not any("Screen reader" in text for _, text in recorded)  # hidden: not a removal

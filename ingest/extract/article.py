@@ -11,6 +11,7 @@ Broken HTML never raises: the worst page gives an empty text.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
@@ -79,10 +80,10 @@ def extract_article(
     tree = LexborHTMLParser(markup)
     meta = extract_metadata(tree, url, markup)
     try:
-        blocks = extract_blocks(tree)
+        blocks, pruned = extract_blocks(tree)
     except RecursionError:  # absurdly deep markup: fall back to its paragraphs
-        blocks = paragraph_blocks(tree)
-    article = article_from_blocks(blocks, meta.title)
+        blocks, pruned = paragraph_blocks(tree), []
+    article = article_from_blocks(blocks, meta.title, pruned)
     if article.wall is not None or article.word_count < RECONSIDER_WORDS:
         # The box chosen is a consent, sign-up or paywall box, or holds little: when the
         # page's own paragraphs make a much longer article, they are the article instead.
@@ -102,9 +103,12 @@ def extract_article(
     )
 
 
-def article_from_blocks(blocks: list[Block], title: str | None) -> Article:
+def article_from_blocks(
+    blocks: list[Block], title: str | None, pruned: Sequence[Removed] = ()
+) -> Article:
     """The article these blocks make, cleaned, with no metadata but its title and the
-    language of its text; a wall when it is one (see `ingest.extract.walls`)."""
+    language of its text; a wall when it is one (see `ingest.extract.walls`). `pruned`:
+    what extraction took out of its container, recorded first."""
     blocks, title_removed = _without_title(blocks, title)
     cleaned = clean_blocks(blocks)
     wall = wall_reason([block.text for block in cleaned.blocks])
@@ -120,7 +124,7 @@ def article_from_blocks(blocks: list[Block], title: str | None) -> Article:
         lead_image=None,
         text=cleaned.text,
         blocks=cleaned.blocks,
-        removed=title_removed + cleaned.removed,
+        removed=(*pruned, *title_removed, *cleaned.removed),
         wall=wall,
     )
 

@@ -24,7 +24,7 @@ from itertools import islice
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ingest.text import containing_any, ends_sentence
-from ingest.types import Block, BlockKind
+from ingest.types import Block, BlockKind, RemovalReason, Removed
 
 NEVER_CONTENT = [
     "script",
@@ -281,24 +281,61 @@ def _negative_nodes(body: LexborNode) -> list[LexborNode]:
     return [node for index in sorted(hit) for node in groups[keys[index]]]
 
 
-def prune(root: LexborNode) -> None:
+_RELATED_HINTS = (
+    "related",
+    "recommend",
+    "outbrain",
+    "taboola",
+    "popular",
+    "trending",
+    "read-more",
+    "readmore",
+    "more-stories",
+)
+_COMMENT_HINTS = ("comment", "disqus")
+_UNSEEN_HINTS = ("sr-only", "visually-hidden", "screen-reader", "skip-link", "print-only")
+RECORDED_CHARS = 2000  # of a pruned node's text, in its record (a comment thread runs long)
+
+
+def _pruned_reason(key: str) -> RemovalReason:
+    if any(hint in key for hint in _RELATED_HINTS):
+        return RemovalReason.RELATED
+    if any(hint in key for hint in _COMMENT_HINTS):
+        return RemovalReason.COMMENTS
+    return RemovalReason.BOILERPLATE
+
+
+def prune(root: LexborNode) -> list[Removed]:
     """Detach what is never article text from the chosen subtree: scripts, forms and
     navigation, hidden nodes, and nodes whose class or id says they are sharing widgets,
-    related links, ads and the like, unless that node holds most of the text."""
+    related links, ads and the like, unless that node holds most of the text. The nodes
+    detached for their class or id, text and all, are returned as removals with the reason
+    it gives (related links, comments, or boilerplate), for the article's audit."""
     # One match-all walk filtered here costs a third of matching the 24 tag selectors.
     for node in root.css("*"):
         if node.tag in NEVER_CONTENT_TAGS:
             node.remove()  # detach, not destroy: descendants stay valid objects
     total = len(root.text(deep=True)) or 1
-    for node in [*_negative_nodes(root), *root.css(HIDDEN_SELECTOR)]:
+    hidden_nodes = root.css(HIDDEN_SELECTOR)
+    hidden = {node.mem_id for node in hidden_nodes}
+    removed: list[Removed] = []
+    for node in [*_negative_nodes(root), *hidden_nodes]:
         if node.parent is None or node.mem_id == root.mem_id:
             continue
         attrs = node.attributes
-        if MAYBE_CONTENT.search(f"{attrs.get('class')} {attrs.get('id')}".lower()):
+        key = f"{attrs.get('class')} {attrs.get('id')}".lower()
+        if MAYBE_CONTENT.search(key):
             continue  # "article share-bar" is unclear; "box article modal" is the article
-        if len(node.text(deep=True)) > 0.5 * total:
+        text = node.text(deep=True)
+        if len(text) > 0.5 * total:
             continue  # a wrapper of most of the text, whatever its class says
         node.remove()
+        unseen = node.mem_id in hidden or any(hint in key for hint in _UNSEEN_HINTS)
+        if not unseen and (clean := _clean(text)):
+            if len(clean) > RECORDED_CHARS:
+                clean = clean[: RECORDED_CHARS - 1] + "…"
+            removed.append(Removed(_pruned_reason(key), clean))
+    return removed
 
 
 def _around_cells(body: LexborNode) -> set[int]:
@@ -669,30 +706,32 @@ def _node_blocks(node: LexborNode) -> list[Block]:
     return list(iter_blocks(node))
 
 
-def extract_blocks(tree: LexborHTMLParser) -> list[Block]:
+def extract_blocks(tree: LexborHTMLParser) -> tuple[list[Block], list[Removed]]:
+    """The article's blocks, and what was pruned from its containers (see `prune`)."""
     body = tree.body
     if body is None:
-        return []
+        return [], []
     blocks: list[Block] = []
+    pruned: list[Removed] = []
     for node in main_nodes(body):
-        prune(node)
+        pruned += prune(node)
         if node.tag in BLOCK_TAGS and node.tag != "table":
             block = _element_block(node)
             if block is not None:
                 blocks.append(block)
         else:
             blocks.extend(_node_blocks(node))
-    return blocks
+    return blocks, pruned
 
 
-def fragment_blocks(tree: LexborHTMLParser) -> list[Block]:
+def fragment_blocks(tree: LexborHTMLParser) -> tuple[list[Block], list[Removed]]:
     """Every block of a fragment that is all article (a feed entry's content): no choice of
     container, only what is never content pruned."""
     body = tree.body
     if body is None:
-        return []
-    prune(body)
-    return _node_blocks(body)
+        return [], []
+    pruned = prune(body)
+    return _node_blocks(body), pruned
 
 
 def paragraph_blocks(tree: LexborHTMLParser) -> list[Block]:

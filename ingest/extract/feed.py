@@ -27,7 +27,8 @@ V = TypeVar("V", str, datetime)
 def feed_article(entry: EntryData) -> Article:
     """The article the entry alone makes (its text empty when it has no content)."""
     tree = LexborHTMLParser(f"<html><body>{entry.content or ''}</body></html>")
-    article = article_from_blocks(fragment_blocks(tree), entry.title)
+    blocks, pruned = fragment_blocks(tree)
+    article = article_from_blocks(blocks, entry.title, pruned)
     return replace(
         article,
         author=entry.author,
