@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -57,14 +57,13 @@ def create_store_engine(
     raise ValueError(f"{backend}:// databases are not supported: {USE}")
 
 
-def sqlite_location_problem(url: str, create: bool = False) -> str | None:
+def sqlite_location_problem(url: URL, create: bool = False) -> str | None:
     """Why an SQLite store cannot be at this URL's path (None: it can, or it is not
     SQLite). With `create`, a missing file or directory is made rather than refused
     (opening a missing file would create it: only `ingest db upgrade` may)."""
-    parsed = make_url(normalise_database_url(url))
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
-    path = Path(parsed.database).expanduser()
+    path = Path(url.database).expanduser()
     if path.is_dir():
         return f"{path} is a directory, not a store file: give a file path"
     if not path.parent.is_dir():

@@ -9,20 +9,21 @@ from sqlalchemy import Connection, func, select
 from storage.models import Article, ArticleUrl, Feed, Fetch, RemovedBlock
 
 
-def _count(conn: Connection, query: object) -> int:
+def count(conn: Connection, query: object) -> int:
+    """The one number a `SELECT count(...)` query gives."""
     return int(conn.execute(query).scalar_one())  # type: ignore[call-overload]
 
 
 def store_stats(conn: Connection) -> dict[str, dict[str, int]]:
     feeds = {
-        "feeds": _count(conn, select(func.count()).select_from(Feed)),
-        "disabled": _count(conn, select(func.count()).where(Feed.disabled.is_(True))),
-        "failing": _count(conn, select(func.count()).where(Feed.error_count > 0)),
+        "feeds": count(conn, select(func.count()).select_from(Feed)),
+        "disabled": count(conn, select(func.count()).where(Feed.disabled.is_(True))),
+        "failing": count(conn, select(func.count()).where(Feed.error_count > 0)),
     }
     articles = {
-        "articles": _count(conn, select(func.count()).select_from(Article)),
-        "copies": _count(conn, select(func.count()).where(Article.duplicate_of.is_not(None))),
-        "urls": _count(conn, select(func.count()).select_from(ArticleUrl)),
+        "articles": count(conn, select(func.count()).select_from(Article)),
+        "copies": count(conn, select(func.count()).where(Article.duplicate_of.is_not(None))),
+        "urls": count(conn, select(func.count()).select_from(ArticleUrl)),
     }
     removed = dict(
         conn.execute(select(RemovedBlock.reason, func.count()).group_by(RemovedBlock.reason)).all()
@@ -46,7 +47,7 @@ def gauges(conn: Connection) -> dict[str, int]:
             func.count().filter(~disabled, Feed.error_count == 0),
         ).select_from(Feed)
     ).one()
-    articles = _count(conn, select(func.count()).select_from(Article))
+    articles = count(conn, select(func.count()).select_from(Article))
     return {
         "feeds_disabled": row[0],
         "feeds_erroring": row[1],

@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import astuple, dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, select, text, update
 
 from ingest.types import utcnow
 from storage import dedup, site_boilerplate
 from storage.models import Article, Entry, Fetch
+from storage.reports import count
 
 CHUNK = 500  # articles per transaction: the writer waits for one chunk at most
 
@@ -62,40 +62,22 @@ def preview(conn: Connection, cutoffs: Cutoffs) -> Pruned:
     articles = promoted = entries = raw_html = fetches = 0
     if cutoffs.articles is not None:
         old = select(Article.id).where(Article.first_seen_at < cutoffs.articles)
-        articles = _count(conn, select(func.count()).select_from(old.subquery()))
-        promoted = _count(
+        articles = count(conn, select(func.count()).select_from(old.subquery()))
+        promoted = count(
             conn,
             select(func.count(Article.duplicate_of.distinct())).where(
                 Article.duplicate_of.in_(old), Article.id.not_in(old)
             ),
         )
-        entries = _count(conn, select(func.count()).where(Entry.article_id.in_(old)))
+        entries = count(conn, select(func.count()).where(Entry.article_id.in_(old)))
     if cutoffs.raw_html is not None:
-        raw_html = _count(
-            conn,
-            select(func.count()).where(
-                Article.first_seen_at < cutoffs.raw_html, Article.raw_html.is_not(None)
-            ),
-        )
-        if cutoffs.articles is not None:  # those removed with their article are not counted twice
-            raw_html = max(
-                0,
-                raw_html
-                - _count(
-                    conn,
-                    select(func.count()).where(
-                        Article.first_seen_at < min(cutoffs.raw_html, cutoffs.articles),
-                        Article.raw_html.is_not(None),
-                    ),
-                ),
-            )
+        dropped = [Article.first_seen_at < cutoffs.raw_html, Article.raw_html.is_not(None)]
+        if cutoffs.articles is not None:  # not the HTML that goes with its article
+            dropped.append(Article.first_seen_at >= cutoffs.articles)
+        raw_html = count(conn, select(func.count()).where(*dropped))
     if cutoffs.fetches is not None:
-        fetches = _count(conn, select(func.count()).where(Fetch.fetched_at < cutoffs.fetches))
+        fetches = count(conn, select(func.count()).where(Fetch.fetched_at < cutoffs.fetches))
     return Pruned(articles, promoted, 0, entries, raw_html, fetches)
-
-
-def _count(conn: Connection, query: Any) -> int:
-    return int(conn.execute(query).scalar_one())
 
 
 def old_article_ids(conn: Connection, before: datetime) -> list[int]:
@@ -108,7 +90,6 @@ def old_article_ids(conn: Connection, before: datetime) -> list[int]:
 def remove_articles(conn: Connection, ids: Sequence[int], keys_of: BlockKeys) -> Pruned:
     """Remove these articles (one chunk, in the caller's transaction)."""
     dedup.take_turns(conn)  # no intake points a copy at one of them meanwhile
-    going = set(ids)
     promoted = repointed = 0
     kept_copies = (
         select(Article.duplicate_of)
@@ -119,7 +100,7 @@ def remove_articles(conn: Connection, ids: Sequence[int], keys_of: BlockKeys) ->
     for root in roots:
         kept = conn.execute(
             select(Article.id, Article.host, Article.text)
-            .where(Article.duplicate_of == root, Article.id.not_in(going))
+            .where(Article.duplicate_of == root, Article.id.not_in(ids))
             .order_by(Article.first_seen_at, Article.id)
         ).all()
         heir, rest = kept[0], [r.id for r in kept[1:]]

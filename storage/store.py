@@ -95,7 +95,7 @@ class Store:
             self.engine: Engine = create_store_engine(url, sqlite_cache_kib=sqlite_cache_kib)
         except (ValueError, SQLAlchemyError) as exc:
             raise StoreError(str(exc)) from exc
-        problem = sqlite_location_problem(url, create)
+        problem = sqlite_location_problem(self.engine.url, create)
         if problem is not None:
             self.engine.dispose()
             raise NoStoreError(problem)

@@ -43,7 +43,7 @@ def feeds_remove(feed: str) -> None:
     """Unsubscribe from a feed, by URL or id (its articles stay)."""
     store = open_store()
     try:
-        _, url = _find(store, feed)
+        _, url = find_feed(store, feed)
         store.remove_feed(url)
     finally:
         store.close()
@@ -102,7 +102,7 @@ def feeds_disable(feed: str) -> None:
     """Stop checking a feed (by URL or id); its articles stay."""
     store = open_store()
     try:
-        feed_id, url = _find(store, feed)
+        feed_id, url = find_feed(store, feed)
         store.set_feed_enabled(feed_id, False, DISABLED_BY_HAND)
     finally:
         store.close()
@@ -116,7 +116,7 @@ def feeds_enable(feed: str) -> None:
     feed the worker disabled (a 410 Gone)."""
     store = open_store()
     try:
-        feed_id, url = _find(store, feed)
+        feed_id, url = find_feed(store, feed)
         store.set_feed_enabled(feed_id, True)
     finally:
         store.close()
@@ -174,7 +174,8 @@ def refuse_bad_urls(urls: Iterable[str]) -> None:
             raise click.ClickException(f"{printable(problem)}: nothing was changed.")
 
 
-def _find(store: Store, ref: str) -> tuple[int, str]:
+def find_feed(store: Store, ref: str) -> tuple[int, str]:
+    """(id, URL) of the feed named by URL or id; else the command stops, saying so."""
     found = store.find_feed(ref)
     if found is None:
         raise click.ClickException(

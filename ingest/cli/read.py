@@ -11,6 +11,7 @@ import click
 from rich.table import Table
 
 from ingest.cli.app import open_store
+from ingest.cli.feeds import find_feed
 from ingest.cli.output import add_row, emit, format_option, iso, print_table
 from ingest.text import one_line, printable
 from storage.reads import ArticleDetail, ArticleFilter, ArticleSummary
@@ -56,14 +57,7 @@ def _filter(
     with_copies: bool,
     limit: int,
 ) -> ArticleFilter:
-    feed_id = None
-    if feed_ref is not None:
-        found = store.find_feed(feed_ref)
-        if found is None:
-            raise click.ClickException(
-                f"no feed with URL or id {printable(feed_ref)}: `ingest feeds list` shows them"
-            )
-        feed_id = found[0]
+    feed_id = find_feed(store, feed_ref)[0] if feed_ref is not None else None
     return ArticleFilter(feed_id, _utc(since), _utc(until), with_copies, limit)
 
 

@@ -19,6 +19,10 @@ class Histogram:
         self.counts[bisect_left(BUCKETS, seconds)] += 1
         self.total += seconds
 
+    def add(self, other: Histogram) -> None:
+        self.counts = [a + b for a, b in zip(self.counts, other.counts, strict=True)]
+        self.total += other.total
+
     def cumulative(self) -> list[tuple[str, int]]:
         """(upper bound, observations at or under it), ending with "+Inf"."""
         bounds = [f"{b:g}" for b in BUCKETS] + ["+Inf"]

@@ -106,18 +106,14 @@ class _Collector(Collector):
         counts = dict(self.state.counts())  # one copy: the event loop keeps counting
         for count, (name, help_text) in COUNTERS.items():
             yield CounterMetricFamily(name, help_text, value=counts.get(count, 0))
-        histograms: dict[str, list[Histogram]] = {}
+        merged: dict[str, Histogram] = {}  # the pipeline's and the page workers' together
         for durations in self.state.durations():
             for kind, histogram in durations.snapshot().items():
-                histograms.setdefault(kind, []).append(histogram)
+                merged.setdefault(kind, Histogram()).add(histogram)
         for kind, (name, help_text) in HISTOGRAMS.items():
-            parts = histograms.get(kind, [])
-            buckets = [
-                (bound, sum(p.cumulative()[i][1] for p in parts))
-                for i, (bound, _) in enumerate(Histogram().cumulative())
-            ]
+            histogram = merged.get(kind, Histogram())
             family = HistogramMetricFamily(name, help_text)
-            family.add_metric([], buckets, sum_value=sum(p.total for p in parts))
+            family.add_metric([], histogram.cumulative(), sum_value=histogram.total)
             yield family
         yield from self._store_gauges()
         yield CounterMetricFamily("ingest_ticks", "Scheduler ticks run.", value=self.state.ticks)
