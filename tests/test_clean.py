@@ -147,6 +147,49 @@ def test_the_articles_own_trailing_lists_stay() -> None:
         assert texts([Block(t) for t in lines]) == lines, lines
 
 
+def test_titles_that_end_with_an_exclamation_or_in_title_case_with_a_period_are_titles() -> None:
+    """One such title among the others used to end the run there, and keep those before it."""
+    titles = [
+        OTHER_TITLES[0],
+        "Cheap Fixes Are the Best!",
+        OTHER_TITLES[1],
+        "Things to Know Before Travelling to Japan for the First Time.",
+        OTHER_TITLES[3],
+    ]
+    assert texts([Block(t) for t in ARTICLE + titles]) == ARTICLE
+
+
+def test_titles_after_the_articles_own_introduced_list_go_and_the_list_stays() -> None:
+    own = [*ARTICLE, "The works will close these streets:"]
+    items = [Block("Mill Lane", BlockKind.LIST_ITEM), Block("Station Road", BlockKind.LIST_ITEM)]
+    blocks = [*map(Block, own), *items, *map(Block, OTHER_TITLES)]
+    assert texts(blocks) == [*own, "- Mill Lane\n- Station Road"]
+
+
+def test_a_heading_and_its_list_at_the_end_stay() -> None:
+    """A review's closing "Pros" and "Cons" lists are the article's, whatever their words."""
+    pros = [Block("Pros"), Block("Extraordinary cleaning power", BlockKind.LIST_ITEM)]
+    cons = [Block("Cons"), Block("Occasionally smelly gasket", BlockKind.LIST_ITEM)]
+    blocks = [*map(Block, ARTICLE), *pros, *cons]
+    assert clean_blocks(blocks).removed == ()
+
+
+def test_other_titles_go_after_an_article_that_shares_their_common_words() -> None:
+    """An article uses "best", "what", "your", "this", "more": the words other titles are
+    made of. Only longer words tell whose a title is."""
+    general = (
+        "What you need to know about the best guide to your home this year, with more tips "
+        "from us on what will work for most people and how they have done it."
+    )
+    titles = [
+        "The Best Home Guide: What Your Garden Needs This Year",
+        "More Tips From Experts About Saving Money",
+        "What Will Your Kitchen Look Like With These Ideas?",
+    ]
+    article = [*ARTICLE, general]
+    assert texts([Block(t) for t in article + titles]) == article
+
+
 def test_a_closing_line_and_a_closing_question_stay() -> None:
     for last in ("Until next time…", "What do you think?"):
         assert texts([Block(t) for t in [*ARTICLE, last]]) == [*ARTICLE, last]

@@ -98,7 +98,8 @@ def test_extract_prints_a_saved_page_and_what_was_removed() -> None:
     assert (
         out.count("The harbour tunnel opened to traffic on Thursday morning") == 2
     )  # text, removed
-    assert "removed: 4 blocks" in out and out.count("[duplicate]") == 4
+    assert "removed: 5 blocks" in out and out.count("[duplicate]") == 4
+    assert "[related-links] You may also like Schools to close early" in out  # beside it
 
 
 def test_extract_fetches_a_url_and_prints_json() -> None:
@@ -112,7 +113,7 @@ def test_extract_fetches_a_url_and_prints_json() -> None:
         assert article["title"] == "Harbour tunnel opens after six years"
         assert article["published"] == "2026-11-20T07:30:00+00:00"
         assert article["html"].startswith("<p>The harbour tunnel opened")
-        assert [r["reason"] for r in article["removed"]] == ["duplicate"] * 4
+        assert [r["reason"] for r in article["removed"]] == ["related-links"] + ["duplicate"] * 4
         assert server.hits["/story"] == 1
 
         missing = CliRunner().invoke(

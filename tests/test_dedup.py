@@ -36,7 +36,7 @@ from ingest.dedup.fingerprint import (
     is_near_duplicate,
 )
 from ingest.dedup.prepare import prepare
-from ingest.dedup.site_boilerplate import SITE_BOILERPLATE
+from ingest.dedup.site_boilerplate import SITE_BOILERPLATE, block_key, site_lines
 from ingest.errors import StoreConflict
 from ingest.extract.article import Article
 from ingest.types import Block, Candidate, Intake, Outcome, Removed
@@ -441,6 +441,56 @@ def test_per_host_boilerplate_is_learned_and_stripped_in_any_order(
         assert removed == {(SITE_BOILERPLATE, "Get our morning briefing in your inbox every day")}
         assert text == bodies[i].split("\n")[0]
     assert "morning briefing" in stored["https://other.example/x"][0]  # another host
+
+
+def review(n: int) -> str:
+    """A review of a host whose template repeats its headings and a code line between each
+    review's own text, and opens and closes with the site's lines."""
+    words = TEXTS[20 + n].split()
+    own = [" ".join(words[k : k + 15]) for k in (0, 15, 30)]
+    return "\n\n".join(
+        [
+            "By the Reviews Desk",
+            own[0] + ".",
+            "Pros",
+            f"- {own[1]}",
+            "Cons",
+            f"- {own[2]}",
+            "import reviews as r",
+            f"Review {n} says more about it than the template does, in words of its own.",
+            "Verdict",
+            f"Number {n} is worth it, all told, for anyone who reads this far.",
+            "Prices were correct at the time of publishing and may change.",
+            f"Another line of review {n} that is its own and no other review's.",
+            "Follow the Reviews Desk",
+        ]
+    )
+
+
+def test_per_host_boilerplate_leaves_the_structure_the_host_s_articles_share(
+    engine: Engine,
+) -> None:
+    for n in range(4):
+        take(engine, f"https://reviews.example/{n}", review(n))
+    stored = stored_texts(engine)
+    for n in range(4):
+        text, removed = stored[f"https://reviews.example/{n}"]
+        lines = text.split("\n\n")
+        for structure in ("Pros", "Cons", "Verdict", "import reviews as r"):
+            assert structure in lines, (n, structure)
+        assert {line for reason, line in removed if reason == SITE_BOILERPLATE} == {
+            "By the Reviews Desk",  # before the article's own first line
+            "Prices were correct at the time of publishing and may change.",  # a sentence
+            "Follow the Reviews Desk",  # after its last
+        }
+
+
+def test_site_lines_are_recurring_lines_outside_the_flow() -> None:
+    lines = ["Byline", "Own one.", "Pros", "- own two", "Same note for every article here.", "Own."]
+    keys = {k for k in map(block_key, ["Byline", "Pros", lines[4]]) if k}
+    assert site_lines(lines, keys) == {0, 4}  # "Pros" is between the article's own lines
+    assert site_lines(lines, set()) == set()
+    assert site_lines(["Byline", "Pros"], keys) == {0, 1}  # nothing of its own: all go
 
 
 def test_an_article_that_fails_to_store_leaves_no_trace_and_the_others_go_in(

@@ -138,3 +138,31 @@ def test_what_extraction_prunes_from_the_container_is_recorded_with_its_reason()
     assert (RemovalReason.BOILERPLATE, "Share on Facebook") in recorded
     assert (RemovalReason.COMMENTS, "First! Great piece.") in recorded
     assert not any("Screen reader" in text for _, text in recorded)  # hidden: not a removal
+
+
+def test_what_is_dropped_beside_the_chosen_container_is_recorded_too() -> None:
+    """The article's wrapper holds the text's container and, beside it, a share bar, a list
+    of other stories under its heading and a comment thread: none is the article, and each
+    is in the audit with its reason. The page's navigation and hidden nodes are not."""
+    body = "".join(
+        f"<p>Paragraph {n} of the story, long enough to be prose here.</p>" for n in range(6)
+    )
+    html = (
+        '<html><body><nav><a href="/">Home</a></nav><main><div class="wrap">'
+        f'<div class="post-body">{body}</div>'
+        '<div class="share-tools"><a href="/s">Share on X</a></div>'
+        '<h2>Elsewhere</h2><ul><li><a href="/a">Another story entirely</a></li>'
+        '<li><a href="/b">And one more of them</a></li></ul>'
+        "<div hidden>Hidden text</div>"
+        '<div><section id="comments"><p>First! Great piece.</p></section></div>'
+        "</div></main><footer>Footer line</footer></body></html>"
+    )
+    article = extract_article(html, "https://x.example/story")
+    assert article.text.startswith("Paragraph 0") and "Another story" not in article.text
+    recorded = {(r.reason, r.text) for r in article.removed}
+    assert recorded == {
+        (RemovalReason.BOILERPLATE, "Share on X"),
+        (RemovalReason.RELATED, "Elsewhere"),
+        (RemovalReason.RELATED, "Another story entirely\nAnd one more of them"),
+        (RemovalReason.COMMENTS, "First! Great piece."),
+    }

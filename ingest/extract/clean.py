@@ -127,15 +127,28 @@ class _Features:
 
 
 _CLOSERS = "\"')]»”’"
-_NOT_TITLE_END = frozenset(".!;:,。！…")
+_NOT_TITLE_END = frozenset(".;:,。…")
 _NOT_TITLE = re.compile(r"https?://|www\.|\t")
+_CAPITALISED = re.compile(r"\b[^\W\d_][\w'’-]{3,}")
 
 
 def _title_like(text: str) -> bool:
     """Could be another page's title: it does not end as a statement does (a title may
-    end with "?" or a bracket: "(2025)", "[Updated]"), and it is no URL or tabbed row."""
+    end with "?", "!" or a bracket: "(2025)", "[Updated]"; with a period only when it is
+    written in title case), and it is no URL or tabbed row."""
     end = text.rstrip().rstrip(_CLOSERS)[-1:]
-    return bool(end) and end not in _NOT_TITLE_END and not _NOT_TITLE.search(text)
+    if not end or _NOT_TITLE.search(text):
+        return False
+    if end == "." and not text.rstrip().endswith(".."):
+        return _title_case(text)
+    return end not in _NOT_TITLE_END
+
+
+def _title_case(text: str) -> bool:
+    """Most longer words capitalised, as English titles are written ("Things to Know
+    Before Travelling to Japan.")."""
+    long = _CAPITALISED.findall(text)
+    return len(long) >= 3 and sum(w[0].isupper() for w in long) >= 0.8 * len(long)
 
 
 def find_duplicates(features: Sequence[_Features]) -> dict[int, str]:
@@ -183,7 +196,7 @@ def find_duplicates(features: Sequence[_Features]) -> dict[int, str]:
 
 def _foreign(words: Sequence[str], vocabulary: set[str]) -> bool:
     """Mostly words the article does not use."""
-    content = [w for w in words if len(w) > 3]
+    content = [w for w in words if len(w) > 4]
     return bool(content) and sum(w in vocabulary for w in content) / len(content) < 0.5
 
 
@@ -226,10 +239,11 @@ def _trailing_run(
     blocks: Sequence[Block], features: Sequence[_Features], kept: list[int]
 ) -> dict[int, str]:
     """Title-shaped lines that end the article, decided as a run: the longest run of two
-    or more of them (their label, a short unpunctuated line, among them) whose words are,
-    taken together, mostly not the article's, and which reads as titles do (several words
-    a line, not a list of single terms). The article's own lists stay: one it introduces
-    (after a line ending with ":"), a numbered one, a table (rows with " | ")."""
+    or more of them (their label, a short unpunctuated line, among them) after the last
+    line of the article's own structure, whose words are, taken together, mostly not the
+    article's, and which reads as titles do (several words a line, not a list of single
+    terms). The article's own structure: a list it introduces (after a line ending with
+    ":"), a heading followed by its list, a numbered list, a table (rows with " | ")."""
     tail: list[int] = []
     for i in reversed(kept):
         if not features[i].headline_shaped or _NUMBERED.match(blocks[i].text):
@@ -238,19 +252,35 @@ def _trailing_run(
     tail.reverse()
     if len(tail) < 2 or len(tail) == len(kept):
         return {}
-    body = kept[: len(kept) - len(tail)]
-    if blocks[body[-1]].text.rstrip().endswith(":"):
-        return {}
     if sum(" | " in blocks[i].text for i in tail) >= 2:
         return {}
+    body = kept[: len(kept) - len(tail)]
     vocabulary = {w for i in body for w in features[i].words}
-    for start in range(len(tail) - 1):
+    first = _after_own_structure(blocks, features, [body[-1], *tail], vocabulary) - 1
+    for start in range(max(0, first), len(tail) - 1):
         run = tail[start:]
         if sum(features[i].length for i in run) < TITLE_WORDS * len(run):
             continue
         if _foreign([w for i in run for w in features[i].words], vocabulary):
             return dict.fromkeys(run, RemovalReason.RELATED)
     return {}
+
+
+def _after_own_structure(
+    blocks: Sequence[Block], features: Sequence[_Features], lines: list[int], vocabulary: set[str]
+) -> int:
+    """The position in `lines` after the last one of the article's own structure: a list
+    item (of a list the article introduces, or under a heading), or a line in the
+    article's words that a line ending with ":" introduces."""
+    after = 0
+    for n in range(1, len(lines)):
+        line = lines[n]
+        if blocks[line].kind == BlockKind.LIST_ITEM or (
+            blocks[lines[n - 1]].text.rstrip().endswith(":")
+            and not _foreign(features[line].words, vocabulary)
+        ):
+            after = n + 1
+    return after
 
 
 def find_boilerplate(

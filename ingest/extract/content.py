@@ -23,6 +23,7 @@ from itertools import islice
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from ingest.extract.clean import RELATED_LINK_DENSITY
 from ingest.text import containing_any, ends_sentence
 from ingest.types import Block, BlockKind, RemovalReason, Removed
 
@@ -319,9 +320,12 @@ def prune(root: LexborNode) -> list[Removed]:
     hidden_nodes = root.css(HIDDEN_SELECTOR)
     hidden = {node.mem_id for node in hidden_nodes}
     removed: list[Removed] = []
+    detached: set[int] = set()
     for node in [*_negative_nodes(root), *hidden_nodes]:
         if node.parent is None or node.mem_id == root.mem_id:
             continue
+        if _inside_any(node, detached, root.mem_id):
+            continue  # gone with the node around it
         attrs = node.attributes
         key = f"{attrs.get('class')} {attrs.get('id')}".lower()
         if MAYBE_CONTENT.search(key):
@@ -329,12 +333,11 @@ def prune(root: LexborNode) -> list[Removed]:
         text = node.text(deep=True)
         if len(text) > 0.5 * total:
             continue  # a wrapper of most of the text, whatever its class says
-        node.remove()
         unseen = node.mem_id in hidden or any(hint in key for hint in _UNSEEN_HINTS)
-        if not unseen and (clean := _clean(text)):
-            if len(clean) > RECORDED_CHARS:
-                clean = clean[: RECORDED_CHARS - 1] + "…"
-            removed.append(Removed(_pruned_reason(key), clean))
+        if not unseen and (record := _recorded(node)):
+            removed.append(Removed(_pruned_reason(key), record))
+        detached.add(node.mem_id)
+        node.remove()
     return removed
 
 
@@ -706,14 +709,102 @@ def _node_blocks(node: LexborNode) -> list[Block]:
     return list(iter_blocks(node))
 
 
+def surroundings(chosen: list[LexborNode]) -> list[Removed]:
+    """What the article's wrapper (the parent of the chosen nodes, below the page's body)
+    holds beside them and is dropped for a reason, for the article's audit: a node whose
+    class or id says what it is (share bar, related stories, comments), a list of links
+    (other stories' titles) and the heading over it. Nothing is detached: these nodes are
+    not among the article's blocks anyway."""
+    ids = {node.mem_id for node in chosen}
+    removed: list[Removed] = []
+    wrappers: set[int] = set()
+    for node in chosen:
+        parent = node.parent
+        if parent is None or parent.tag in ("body", "html") or parent.mem_id in wrappers:
+            continue
+        wrappers.add(parent.mem_id)
+        children = list(parent.iter())
+        dropped = [
+            [] if child.mem_id in ids or _never_seen(child) else _dropped(child)
+            for child in children
+        ]
+        for n, found in enumerate(dropped):
+            for region, reason in found:
+                after = dropped[n + 1] if n + 1 < len(dropped) else []
+                if reason is None and after[:1] and after[0][0] is children[n + 1]:
+                    reason = after[0][1]  # the heading over a list of links, say
+                if reason is not None and (text := _recorded(region)):
+                    removed.append(Removed(reason, text))
+    return removed
+
+
+def _never_seen(node: LexborNode) -> bool:
+    """Not text a reader sees: a script, form or navigation, or a hidden node."""
+    if node.tag in NEVER_CONTENT_TAGS:
+        return True
+    attrs = node.attributes
+    style = (attrs.get("style") or "").replace(" ", "").lower()
+    return "hidden" in attrs or attrs.get("aria-hidden") == "true" or "display:none" in style
+
+
+def _dropped(node: LexborNode) -> list[tuple[LexborNode, RemovalReason | None]]:
+    """`node`, or the outermost nodes under it that a class or id marks, with the reason
+    each is not the article's; a heading with none (a list's label, perhaps)."""
+    reason = _hinted_reason(node)
+    if reason is not None or node.tag in HEADINGS:
+        return [(node, reason)]
+    length = _text_length(node)
+    if length and _link_density(node, length) >= RELATED_LINK_DENSITY:
+        return [(node, RemovalReason.RELATED)]
+    found: list[tuple[LexborNode, RemovalReason | None]] = []
+    inside: set[int] = set()
+    for hinted in _negative_nodes(node):
+        reason = _hinted_reason(hinted)
+        if reason is None or _inside_any(hinted, inside, node.mem_id):
+            continue
+        inside.add(hinted.mem_id)
+        found.append((hinted, reason))
+    return found
+
+
+def _hinted_reason(node: LexborNode) -> RemovalReason | None:
+    """The reason a node's class or id gives for it not being the article's, if any (none
+    for screen-reader text, or a class that may name the article itself)."""
+    attrs = node.attributes
+    key = f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
+    if not containing_any([key], NEGATIVE_HINTS) or MAYBE_CONTENT.search(key):
+        return None
+    if any(hint in key for hint in _UNSEEN_HINTS):
+        return None
+    return _pruned_reason(key)
+
+
+def _inside_any(node: LexborNode, ancestors: set[int], stop_id: int) -> bool:
+    parent = node.parent
+    while parent is not None and parent.mem_id != stop_id:
+        if parent.mem_id in ancestors:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _recorded(node: LexborNode) -> str:
+    """A removed node's text as its record keeps it: a line per text node (the titles of a
+    list of links stay apart), cut short (a comment thread runs long)."""
+    lines = node.text(deep=True, separator="\n", strip=True).split("\n")
+    text = "\n".join(filter(None, map(_clean, lines)))
+    return text if len(text) <= RECORDED_CHARS else text[: RECORDED_CHARS - 1] + "…"
+
+
 def extract_blocks(tree: LexborHTMLParser) -> tuple[list[Block], list[Removed]]:
     """The article's blocks, and what was pruned from its containers (see `prune`)."""
     body = tree.body
     if body is None:
         return [], []
     blocks: list[Block] = []
-    pruned: list[Removed] = []
-    for node in main_nodes(body):
+    chosen = main_nodes(body)
+    pruned = surroundings(chosen)
+    for node in chosen:
         pruned += prune(node)
         if node.tag in BLOCK_TAGS and node.tag != "table":
             block = _element_block(node)
