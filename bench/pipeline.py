@@ -228,7 +228,7 @@ def main() -> None:
                     if admin is None:
                         url = f"sqlite:///{tmp}/bench.db"
                     else:
-                        url = _fresh_pg_database(admin, f"bench_{size}")
+                        url = fresh_pg_database(admin, f"bench_{size}")
                     results = context.Queue()
                     child = context.Process(
                         target=run_ingest, args=(replace(settings), url, feeds, results)
@@ -245,7 +245,7 @@ def main() -> None:
         site.cleanup()
 
 
-def _fresh_pg_database(admin_url: str, name: str) -> str:
+def fresh_pg_database(admin_url: str, name: str) -> str:
     admin = create_engine(
         admin_url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, Table, bindparam, delete, func, select
+from sqlalchemy import Connection, Table, bindparam, delete, func, select, text
 
 from ingest.types import Candidate
 from storage.driver import IN_SLOTS, execute, execute_in_slots, fill, insert_rows, slots
@@ -53,16 +53,37 @@ BANDS: Table = NearDupBand.__table__  # type: ignore[assignment]
 
 
 # Any fixed 64-bit number naming the lock; the other advisory locks of a shared database
-# must just not use it.
+# must just not use it. Every intake transaction holds it shared, so that intake runs side
+# by side; pruning holds it alone.
 INTAKE_LOCK = 0x66656564_696E7461  # "feedinta"
-_TAKE_TURNS = select(func.pg_advisory_xact_lock(bindparam("key")))
+_SHARE_INTAKE = select(func.pg_advisory_xact_lock_shared(bindparam("key")))
+_HOLD_INTAKE = select(func.pg_advisory_xact_lock(bindparam("key")))
+# The keys in ascending order, so that two transactions never wait on each other in a cycle.
+_LOCK_KEYS = text(
+    "SELECT count(pg_advisory_xact_lock(k)) FROM "
+    "(SELECT unnest(CAST(:keys AS BIGINT[])) AS k ORDER BY k) AS ordered"
+)
 
 
-def take_turns(conn: Connection) -> None:
-    """Wait for the other intake transactions (on PostgreSQL; SQLite's write lock already
-    does this) until this transaction ends."""
+def lock_keys(conn: Connection, keys: Iterable[int]) -> None:
+    """Wait for the other intake transactions that hold any of these keys (on PostgreSQL;
+    SQLite's write lock already serialises all writes), until this transaction ends.
+
+    The keys are what two intakes can collide on: band keys (a near copy and its original
+    share one), content hashes, URLs and hosts (`ingest.dedup.prepare.collision_keys`).
+    Transactions with no key in common run at the same time."""
+    if conn.dialect.name != "postgresql":
+        return
+    conn.execute(_SHARE_INTAKE, {"key": INTAKE_LOCK})
+    if ordered := sorted(set(keys)):
+        conn.execute(_LOCK_KEYS, {"keys": ordered})
+
+
+def hold_intake(conn: Connection) -> None:
+    """Wait until no intake transaction runs, and keep any from starting until this
+    transaction ends (on PostgreSQL; SQLite's write lock already does this)."""
     if conn.dialect.name == "postgresql":
-        conn.execute(_TAKE_TURNS, {"key": INTAKE_LOCK})
+        conn.execute(_HOLD_INTAKE, {"key": INTAKE_LOCK})
 
 
 def article_for_urls(conn: Connection, urls: Iterable[str]) -> tuple[int, str] | None:

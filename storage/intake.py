@@ -28,9 +28,10 @@ class IntakeTransaction:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def take_turns(self) -> None:
-        """Wait for the other intake transactions (see `storage.dedup.take_turns`)."""
-        dedup.take_turns(self.conn)
+    def lock_keys(self, keys: Iterable[int]) -> None:
+        """Wait for the other intake transactions holding any of these keys (see
+        `storage.dedup.lock_keys`)."""
+        dedup.lock_keys(self.conn, keys)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

@@ -89,7 +89,7 @@ def old_article_ids(conn: Connection, before: datetime) -> list[int]:
 
 def remove_articles(conn: Connection, ids: Sequence[int], keys_of: BlockKeys) -> Pruned:
     """Remove these articles (one chunk, in the caller's transaction)."""
-    dedup.take_turns(conn)  # no intake points a copy at one of them meanwhile
+    dedup.hold_intake(conn)  # no intake points a copy at one of them meanwhile
     promoted = repointed = 0
     kept_copies = (
         select(Article.duplicate_of)

@@ -147,12 +147,10 @@ class Store:
 
     @contextmanager
     def intake(self) -> Iterator[IntakeTransaction]:
-        """The writer's transaction for a batch of articles, after the other intake
-        transactions it could collide with (`storage.dedup.take_turns`)."""
+        """The writer's transaction for a batch of articles (which waits for the others it
+        could collide with: `IntakeTransaction.lock_keys`)."""
         with self._errors(), self.engine.begin() as conn:
-            transaction = IntakeTransaction(conn)
-            transaction.take_turns()
-            yield transaction
+            yield IntakeTransaction(conn)
 
     # -- schema -------------------------------------------------------------------------
 

@@ -220,3 +220,10 @@ def test_a_sentence_that_mentions_a_subscription_stays() -> None:
     assert texts([Block(t) for t in lines]) == lines
     calls = ["Sign up for our newsletter", "We use cookies to improve your experience."]
     assert texts([Block(t) for t in [*ARTICLE, *calls]]) == ARTICLE
+
+
+def test_a_table_of_contents_and_the_headings_it_lists_stay() -> None:
+    sections = ["Why the lanes were approved", "What changes on the high street", "When work ends"]
+    toc = [Block("Contents"), *(Block(s, BlockKind.LIST_ITEM) for s in sections)]
+    body = [b for s, text in zip(sections, ARTICLE, strict=True) for b in (Block(s), Block(text))]
+    assert clean_blocks([*toc, *body]).removed == ()

@@ -35,13 +35,13 @@ from ingest.dedup.fingerprint import (
     fingerprint,
     is_near_duplicate,
 )
-from ingest.dedup.prepare import prepare
+from ingest.dedup.prepare import Prepared, prepare
 from ingest.dedup.site_boilerplate import SITE_BOILERPLATE, block_key, site_lines
 from ingest.errors import StoreConflict
 from ingest.extract.article import Article
 from ingest.types import Block, Candidate, Intake, Outcome, Removed
 from ingest.urls import canonical_url
-from ingest.worker.writer import take_in, take_in_all
+from ingest.worker.writer import parts, take_in, take_in_all
 from storage.intake import IntakeTransaction
 from storage.models import Article as ArticleRow
 from storage.models import ArticleUrl, RemovedBlock
@@ -540,3 +540,74 @@ def test_an_original_and_its_copy_stored_at_the_same_moment_are_linked(engine: E
     kept, copied = outcomes["original"], outcomes["copy"]
     assert isinstance(kept, Intake) and isinstance(copied, Intake)
     assert (copied.outcome, copied.duplicate_of) == (Outcome.NEAR_DUPLICATE, kept.article_id)
+
+
+def test_near_copy_pairs_stored_by_four_writers_at_once_are_each_linked_once(
+    engine: Engine,
+) -> None:
+    """200 originals and their near copies, each pair's two halves given to two different
+    writers of four, which take them in at the same moment in batches: with locks on the
+    keys that can collide (not one lock for all intake), every copy still finds its
+    original, whichever went in first, and no article is linked to another pair's."""
+    import threading
+
+    rng = random.Random(11)
+    vocabulary = [f"term{i}" for i in range(20_000)]
+    pairs = 200
+    originals = [" ".join(rng.choices(vocabulary, k=300)) + "." for _ in range(pairs)]
+    work: list[list[Prepared]] = [[] for _ in range(4)]
+    for n, text in enumerate(originals):
+        work[n % 4].append(prepare(f"https://o{n}.example/story", article(text), T0))
+        copy = prepare(f"https://c{n}.example/story", article(edited(text, 0.02, seed=n)), T0)
+        work[(n + 1) % 4].append(copy)
+    start = threading.Barrier(4)
+    failures: list[object] = []
+
+    def writer(items: list[Prepared]) -> None:
+        start.wait(30)
+        for batch in range(0, len(items), 10):
+            with engine.begin() as conn:
+                for outcome in take_in_all(IntakeTransaction(conn), items[batch : batch + 10]):
+                    if not isinstance(outcome, Intake):
+                        failures.append(outcome)
+
+    threads = [threading.Thread(target=writer, args=(items,)) for items in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not failures
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(ArticleRow.canonical_url, ArticleRow.id, ArticleRow.duplicate_of)
+        )
+        by_url = {url: (article_id, duplicate_of) for url, article_id, duplicate_of in rows}
+    assert len(by_url) == 2 * pairs
+    for n in range(pairs):
+        (o_id, o_of), (c_id, c_of) = (
+            by_url[f"https://o{n}.example/story"],
+            by_url[f"https://c{n}.example/story"],
+        )
+        assert (o_of, c_of) in ((None, o_id), (c_id, None)), n  # linked, one way, in-pair
+
+
+def test_collision_keys_are_shared_exactly_where_two_intakes_can_collide() -> None:
+    original = prepare("https://a.example/story", article(TEXTS[3]), T0)
+    copy = prepare("https://b.example/copy", article(edited(TEXTS[3], 0.02)), T0)
+    same_page = prepare("https://a.example/story?utm_source=x", article(TEXTS[4]), T0)
+    other = prepare("https://c.example/other", article(TEXTS[5]), T0)
+    keys = [set(p.collision_keys) for p in (original, copy, same_page, other)]
+    assert keys[0] & keys[1]  # a near copy shares a band key
+    assert keys[0] & keys[2]  # the same page (and host)
+    assert not keys[0] & keys[3] and not keys[1] & keys[3]
+
+
+def test_a_batch_is_cut_into_transactions_that_hold_a_bounded_number_of_locks() -> None:
+    batch = [prepare(f"https://h{n}.example/", article(TEXTS[n]), T0) for n in range(5)]
+    held = [len(p.collision_keys) for p in batch]
+    limit = held[0] + held[1]
+    cut = parts(batch, limit)
+    assert [s.start for s in cut][0] == 0 and cut[-1].stop == 5
+    assert all(sum(held[s]) <= limit for s in cut) and len(cut) >= 3
+    assert parts(batch, None) == [slice(0, 5)]
+    assert parts(batch[:1], 1) == [slice(0, 1)]  # one article at least, whatever it holds

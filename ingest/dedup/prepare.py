@@ -4,7 +4,8 @@ alone: its record, hashes, fingerprint, band keys and block keys."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -39,6 +40,25 @@ class Prepared:
     band_keys: list[int]
     block_keys: dict[str, str]
     merge: MergeScope = MergeScope.ANY_HOST
+    collision_keys: tuple[int, ...] = ()
+    """What its intake can collide on with another's (see `collision_keys`)."""
+
+
+def collision_keys(record: ArticleRecord, bands: Iterable[int]) -> tuple[int, ...]:
+    """The 64-bit keys two intake transactions must not hold at once: the article's band
+    keys (a near copy always shares one with its original: that is how it is found), its
+    content hash (the same text), its URLs (the same page), and its host (whose
+    boilerplate counts the intake updates). Transactions with none in common cannot
+    affect each other's decisions."""
+    names = [f"url\0{url}" for url in record.urls]
+    names.append(f"host\0{record.host}")
+    if record.content_hash is not None:
+        names.append(f"hash\0{record.content_hash}")
+    keys = set(bands)
+    for name in names:
+        digest = hashlib.blake2b(name.encode(), digest_size=8)
+        keys.add(int.from_bytes(digest.digest(), "big", signed=True))
+    return tuple(sorted(keys))
 
 
 def prepare(
@@ -84,4 +104,4 @@ def prepare(
         wall=article.wall,
     )
     keys = band_keys(fp) if merge is not MergeScope.NEVER else []
-    return Prepared(record, fp, keys, block_keys(blocks), merge)
+    return Prepared(record, fp, keys, block_keys(blocks), merge, collision_keys(record, keys))

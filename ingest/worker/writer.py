@@ -5,9 +5,10 @@ One article per URL (in any spelling) and per text, near copies linked to the ea
 their cluster, changed pages updated in place: `ingest.dedup.decide` rules, this module
 looks up what the rule needs and carries the decision out. Races between workers are
 settled by the store's unique constraints (canonical URL, content hash), not by locks of
-our own; but a near copy has no key to collide on, so intake transactions take turns
-(`IntakeTransaction.take_turns`): otherwise an original and its copy stored at the same
-moment by two workers would each miss the other.
+our own; but a near copy has no unique key to collide on, so an intake transaction first
+locks what it could collide on (`ingest.dedup.prepare.collision_keys`: band keys, hashes,
+URLs, hosts), and waits only for the transactions holding one of those: otherwise an
+original and its copy stored at the same moment by two workers would each miss the other.
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ def take_in_all(
     about 0.5 ms per article, where one segment per transaction would do."""
     outcomes: list[Intake | StoreError] = []
     counted: list[_Counted] = []
-    transaction.take_turns()
+    transaction.lock_keys(key for prepared in items for key in prepared.collision_keys)
     for prepared in items:
         if clock is not None:
             prepared = replace(prepared, record=replace(prepared.record, seen_at=clock()))
@@ -189,13 +190,41 @@ def store_pages(
     """In the writer process: each page's outcome, or why it failed. The pages go in in one
     transaction (one commit, one full-text index flush), a page's failure undoing its own
     writes only; the fetch log rows and entry links of the pages stored are written with
-    them."""
-    try:
-        return _store_batch(pages, prepared, isolated=False)
-    except StoreError:
-        # Rare: an article broke a constraint (or met another worker's). Again, each article
-        # in its own savepoint, so that the failing one alone stays out.
-        return _store_batch(pages, prepared, isolated=True)
+    them. On a shared store, a batch whose articles hold more than `MAX_LOCKED_KEYS`
+    collision keys goes in as several transactions (see `parts`)."""
+    assert _store is not None, "writer started without a store"
+    results: list[Intake | IngestError] = []
+    for part in parts(prepared, MAX_LOCKED_KEYS if _store.shared else None):
+        try:
+            results += _store_batch(pages[part], prepared[part], isolated=False)
+        except StoreError:
+            # Rare: an article broke a constraint (or met another worker's). Again, each
+            # article in its own savepoint, so that the failing one alone stays out.
+            results += _store_batch(pages[part], prepared[part], isolated=True)
+    return results
+
+
+MAX_LOCKED_KEYS = 1024
+"""Advisory locks one intake transaction holds at most (an article holds about 45).
+PostgreSQL keeps them in one table for the whole server, 64 per allowed connection by
+default: a batch of 64 articles (2,900 locks) from each of 4 workers would not fit."""
+
+
+def parts(prepared: Sequence[Prepared | IngestError], max_keys: int | None) -> list[slice]:
+    """Consecutive parts of a batch, each holding at most `max_keys` collision keys (one
+    article at least); the whole batch when there is no limit."""
+    if max_keys is None or not prepared:
+        return [slice(0, len(prepared))]
+    found: list[slice] = []
+    start = held = 0
+    for n, item in enumerate(prepared):
+        keys = len(item.collision_keys) if isinstance(item, Prepared) else 0
+        if held + keys > max_keys and n > start:
+            found.append(slice(start, n))
+            start, held = n, 0
+        held += keys
+    found.append(slice(start, len(prepared)))
+    return found
 
 
 def _store_batch(
