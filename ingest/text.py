@@ -3,6 +3,7 @@ line ends like a sentence, and a fast many-texts substring test."""
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 import unicodedata
@@ -21,9 +22,24 @@ _COMMON_MARKS = "\u2019\u2018\u201c\u201d\u2013\u2014\u2026\xa0\xab\xbb\u2022\xb
 _SENTENCE_END = frozenset(".!?;:。！？…\"')]»”’")
 
 
+_CLOSERS = "\"')]»”’"
+
+
 def ends_sentence(text: str) -> bool:
     """Ends like a sentence (or a quote or parenthesis closing one)."""
     return text.rstrip()[-1:] in _SENTENCE_END
+
+
+def last_mark(text: str) -> str:
+    """The text's last character before any closing quotes and brackets ("" for none): what
+    tells how a line ends ("Why? (2025)" ends with "?")."""
+    return text.rstrip().rstrip(_CLOSERS)[-1:]
+
+
+def int64_key(name: str) -> int:
+    """One signed 64-bit number for a string (a collision would need 2^32 strings)."""
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def normalise(text: str) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
 
+from ingest.text import int64_key
 from storage.driver import IN_SLOTS, execute_in_slots, insert_rows, slots
 from storage.models import Article, HostBlock, RemovedBlock
 
@@ -24,9 +24,8 @@ _WITH_BLOCKS = (
 
 
 def host_block_key(host: str, key: str) -> int:
-    """One signed 64-bit key for a block of a host (a collision would need 2^32 blocks)."""
-    digest = hashlib.blake2b(f"{host}\0{key}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    """One signed 64-bit key for a block of a host."""
+    return int64_key(f"{host}\0{key}")
 
 
 def _keyed(host: str, keys: Iterable[str]) -> dict[int, str]:

@@ -4,7 +4,6 @@ alone: its record, hashes, fingerprint, band keys and block keys."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +18,7 @@ from ingest.dedup.fingerprint import (
 )
 from ingest.dedup.site_boilerplate import block_keys, normalised_blocks
 from ingest.extract.article import Article
+from ingest.text import int64_key
 from ingest.types import ArticleRecord
 from ingest.urls import host_of, normalise_url
 
@@ -54,11 +54,7 @@ def collision_keys(record: ArticleRecord, bands: Iterable[int]) -> tuple[int, ..
     names.append(f"host\0{record.host}")
     if record.content_hash is not None:
         names.append(f"hash\0{record.content_hash}")
-    keys = set(bands)
-    for name in names:
-        digest = hashlib.blake2b(name.encode(), digest_size=8)
-        keys.add(int.from_bytes(digest.digest(), "big", signed=True))
-    return tuple(sorted(keys))
+    return tuple(sorted({*bands, *map(int64_key, names)}))
 
 
 def prepare(

@@ -21,14 +21,13 @@ import hashlib
 
 from selectolax.lexbor import LexborHTMLParser
 
-from ingest.text import normalise
+from ingest.text import last_mark, normalise
 from ingest.types import RemovalReason
 
 SITE_BOILERPLATE = RemovalReason.SITE_BOILERPLATE
 BLOCK_SELECTOR = "p, li, h1, h2, h3, h4, h5, h6, blockquote, pre, td, dd, dt"
 SENTENCE_WORDS = 5  # a recurring line this long that ends as a sentence does is the site's
 _STATEMENT_END = frozenset(".!?。！？…")
-_CLOSERS = "\"')]»”’"
 
 
 def _lines(text: str) -> list[str]:
@@ -78,8 +77,7 @@ def site_lines(lines: list[str], keys: set[str]) -> set[int]:
 
 def _sentence(line: str) -> bool:
     """Ends as a statement does (not as a code line or a label: ";", ":", "{")."""
-    end = line.rstrip().rstrip(_CLOSERS)[-1:]
-    return end in _STATEMENT_END and len(line.split()) >= SENTENCE_WORDS
+    return last_mark(line) in _STATEMENT_END and len(line.split()) >= SENTENCE_WORDS
 
 
 def strip_blocks(text: str, html: str, keys: set[str]) -> tuple[str, str, list[str]]:

@@ -27,7 +27,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingest.text import containing_any, ends_sentence, normalise
+from ingest.text import containing_any, ends_sentence, last_mark, normalise
 from ingest.types import Block, BlockKind, RemovalReason, Removed
 
 # Labels that introduce lists of other stories, in several languages. One signal among
@@ -126,7 +126,6 @@ class _Features:
         return self.key.split()
 
 
-_CLOSERS = "\"')]»”’"
 _NOT_TITLE_END = frozenset(".;:,。…")
 _NOT_TITLE = re.compile(r"https?://|www\.|\t")
 _CAPITALISED = re.compile(r"\b[^\W\d_][\w'’-]{3,}")
@@ -136,7 +135,7 @@ def _title_like(text: str) -> bool:
     """Could be another page's title: it does not end as a statement does (a title may
     end with "?", "!" or a bracket: "(2025)", "[Updated]"; with a period only when it is
     written in title case), and it is no URL or tabbed row."""
-    end = text.rstrip().rstrip(_CLOSERS)[-1:]
+    end = last_mark(text)
     if not end or _NOT_TITLE.search(text):
         return False
     if end == "." and not text.rstrip().endswith(".."):

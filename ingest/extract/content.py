@@ -265,6 +265,12 @@ def _hint_weight(*values: str | None) -> int:
     return weight
 
 
+def _hint_key(node: LexborNode) -> str:
+    """The node's class and id, lower-cased: where its hints are looked for."""
+    attrs = node.attributes
+    return f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
+
+
 def _negative_nodes(body: LexborNode) -> list[LexborNode]:
     """Nodes whose class or id contains a negative hint.
 
@@ -274,9 +280,7 @@ def _negative_nodes(body: LexborNode) -> list[LexborNode]:
     """
     groups: dict[str, list[LexborNode]] = {}
     for node in body.css("[class], [id]"):
-        attrs = node.attributes
-        key = f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
-        groups.setdefault(key, []).append(node)
+        groups.setdefault(_hint_key(node), []).append(node)
     keys = list(groups)
     hit = containing_any(keys, NEGATIVE_HINTS)
     return [node for index in sorted(hit) for node in groups[keys[index]]]
@@ -326,8 +330,7 @@ def prune(root: LexborNode) -> list[Removed]:
             continue
         if _inside_any(node, detached, root.mem_id):
             continue  # gone with the node around it
-        attrs = node.attributes
-        key = f"{attrs.get('class')} {attrs.get('id')}".lower()
+        key = _hint_key(node)
         if MAYBE_CONTENT.search(key):
             continue  # "article share-bar" is unclear; "box article modal" is the article
         text = node.text(deep=True)
@@ -729,9 +732,9 @@ def surroundings(chosen: list[LexborNode]) -> list[Removed]:
             for child in children
         ]
         for n, found in enumerate(dropped):
+            after = dropped[n + 1][:1] if n + 1 < len(dropped) else []
             for region, reason in found:
-                after = dropped[n + 1] if n + 1 < len(dropped) else []
-                if reason is None and after[:1] and after[0][0] is children[n + 1]:
+                if reason is None and after and after[0][0] is children[n + 1]:
                     reason = after[0][1]  # the heading over a list of links, say
                 if reason is not None and (text := _recorded(region)):
                     removed.append(Removed(reason, text))
@@ -740,11 +743,7 @@ def surroundings(chosen: list[LexborNode]) -> list[Removed]:
 
 def _never_seen(node: LexborNode) -> bool:
     """Not text a reader sees: a script, form or navigation, or a hidden node."""
-    if node.tag in NEVER_CONTENT_TAGS:
-        return True
-    attrs = node.attributes
-    style = (attrs.get("style") or "").replace(" ", "").lower()
-    return "hidden" in attrs or attrs.get("aria-hidden") == "true" or "display:none" in style
+    return node.tag in NEVER_CONTENT_TAGS or node.css_matches(HIDDEN_SELECTOR)
 
 
 def _dropped(node: LexborNode) -> list[tuple[LexborNode, RemovalReason | None]]:
@@ -770,8 +769,7 @@ def _dropped(node: LexborNode) -> list[tuple[LexborNode, RemovalReason | None]]:
 def _hinted_reason(node: LexborNode) -> RemovalReason | None:
     """The reason a node's class or id gives for it not being the article's, if any (none
     for screen-reader text, or a class that may name the article itself)."""
-    attrs = node.attributes
-    key = f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
+    key = _hint_key(node)
     if not containing_any([key], NEGATIVE_HINTS) or MAYBE_CONTENT.search(key):
         return None
     if any(hint in key for hint in _UNSEEN_HINTS):
