@@ -323,9 +323,12 @@ def prune(root: LexborNode) -> list[Removed]:
     total = len(root.text(deep=True)) or 1
     hidden_nodes = root.css(HIDDEN_SELECTOR)
     hidden = {node.mem_id for node in hidden_nodes}
+    negative = _negative_nodes(root)
+    lengths = {node.mem_id: len(node.text(deep=True)) for node in negative}
+    template = _template_classes(negative, lengths, total)
     removed: list[Removed] = []
     detached: set[int] = set()
-    for node in [*_negative_nodes(root), *hidden_nodes]:
+    for node in [*negative, *hidden_nodes]:
         if node.parent is None or node.mem_id == root.mem_id:
             continue
         if _inside_any(node, detached, root.mem_id):
@@ -333,15 +336,37 @@ def prune(root: LexborNode) -> list[Removed]:
         key = _hint_key(node)
         if MAYBE_CONTENT.search(key):
             continue  # "article share-bar" is unclear; "box article modal" is the article
-        text = node.text(deep=True)
-        if len(text) > 0.5 * total:
+        length = lengths.get(node.mem_id)
+        if length is None:
+            length = len(node.text(deep=True))
+        if length > 0.5 * total:
             continue  # a wrapper of most of the text, whatever its class says
         unseen = node.mem_id in hidden or any(hint in key for hint in _UNSEEN_HINTS)
+        if not unseen and node.attributes.get("class") in template:
+            continue
         if not unseen and (record := _recorded(node)):
             removed.append(Removed(_pruned_reason(key), record))
         detached.add(node.mem_id)
         node.remove()
     return removed
+
+
+def _template_classes(
+    negative: list[LexborNode], lengths: dict[int, int], total: int
+) -> set[str]:
+    """Classes with a negative hint whose nodes together hold most of the text: a page
+    builder's structure ("elementor-widget-container" around each part of the article),
+    not boilerplate. Comments and related links are never structure, however long."""
+    held: dict[str, int] = {}
+    for node in negative:
+        cls = node.attributes.get("class")
+        if cls:
+            held[cls] = held.get(cls, 0) + lengths[node.mem_id]
+    return {
+        cls
+        for cls, length in held.items()
+        if length > 0.5 * total and _pruned_reason(cls.lower()) is RemovalReason.BOILERPLATE
+    }
 
 
 def _around_cells(body: LexborNode) -> set[int]:
@@ -356,9 +381,34 @@ def _around_cells(body: LexborNode) -> set[int]:
     return marked
 
 
-def _candidates(body: LexborNode) -> dict[int, tuple[LexborNode, float]]:
-    """Scores of the nodes that hold paragraphs."""
+OUTSIDE_ARTICLE = "footer, nav, aside"
+OUTSIDE_SHARE = 0.5  # of the page's text: past it, a "footer" is the page's wrapper
+
+
+def _outside_article(body: LexborNode) -> set[int]:
+    """The nodes inside a page's footer, navigation or aside: whatever they hold, a
+    footer's text, a sidebar's post or a menu's, is not the article's, and may not score
+    (one long paragraph of legal text outscores a short article). A wrapper of most of
+    the page's text is the page itself, whatever its tag."""
+    roots = body.css(OUTSIDE_ARTICLE)
+    if not roots:
+        return set()
+    total = _text_length(body)
+    inside: set[int] = set()
+    for root in roots:
+        if root.mem_id in inside or _text_length(root) > OUTSIDE_SHARE * total:
+            continue
+        inside.update(node.mem_id for node in root.traverse())
+    return inside
+
+
+Paragraphs = list[tuple[LexborNode, int]]  # each scoring paragraph's holder, its length
+
+
+def _candidates(body: LexborNode) -> tuple[dict[int, tuple[LexborNode, float]], Paragraphs]:
+    """Scores of the nodes that hold paragraphs, and the paragraphs that scored."""
     scores: dict[int, tuple[LexborNode, float]] = {}
+    paragraphs: Paragraphs = []
 
     def add(node: LexborNode | None, points: float) -> None:
         if node is None:
@@ -379,12 +429,36 @@ def _candidates(body: LexborNode) -> dict[int, tuple[LexborNode, float]]:
         return 1 + commas + min(len(text) // 100, 3)
 
     def credit(holder: LexborNode | None, text: str) -> None:
+        if holder is not None:
+            paragraphs.append((holder, len(text)))
         points = points_for(text)
         add(holder, points)
         add(holder.parent if holder is not None else None, points / 2)
 
+    def credit_runs(node: LexborNode) -> None:
+        """Each run of `node`'s own text (between <br>s and blocks) is a paragraph."""
+        parts: list[str] = []
+        for child in node.iter(include_text=True):
+            tag = child.tag
+            if tag == "br" or tag in BLOCKS_IN_DIV:
+                flush(node, parts)
+            elif tag == "-text":
+                parts.append(child.text(deep=False))
+            elif tag != "-comment":
+                parts.append(child.text(deep=True))
+        flush(node, parts)
+
+    def flush(node: LexborNode, parts: list[str]) -> None:
+        text = _clean("".join(parts))
+        parts.clear()
+        if len(text) >= MIN_PARAGRAPH:
+            credit(node, text)
+
     around_cells = _around_cells(body)
+    outside = _outside_article(body)
     for paragraph in body.css("p, pre, td"):
+        if paragraph.mem_id in outside:
+            continue
         if paragraph.mem_id in around_cells:
             # A node around table cells (a layout cell, a quirks-mode <p> around a table):
             # the cells score it. Its whole text again would count them twice and, with
@@ -395,26 +469,36 @@ def _candidates(body: LexborNode) -> dict[int, tuple[LexborNode, float]]:
             credit(paragraph.parent, text)
     # Text straight inside a <div> (no <p>): a leaf <div> is a paragraph itself; a <div>
     # mixing text runs with <br> and blocks holds paragraphs, so it is the container.
-    for div in body.css("div, section, article"):
-        if not div.text(deep=False, skip_empty=True):
+    for div in body.css("div, section, article, span"):
+        if div.mem_id in outside or not div.text(deep=False, skip_empty=True):
             continue  # no text of its own, the common case: told without copying whitespace
         direct = div.text(deep=False).strip()
         if len(direct) < MIN_PARAGRAPH or len(direct := _clean(direct)) < MIN_PARAGRAPH:
             continue
-        if div.tag == "div" and not _has_descendant(div, BLOCKS_IN_DIV):
+        if div.tag == "span":
+            # A span is inline text, but one holding <br>-separated runs is a div's kind.
+            if _has_child(div, BR):
+                credit_runs(div)
+        elif div.tag == "div" and not _has_descendant(div, BLOCKS_IN_DIV):
             credit(div.parent, div.text(deep=True).strip())
         else:
-            credit(div, direct)
-    return scores
+            credit_runs(div)
+    return scores, paragraphs
 
 
 def main_nodes(body: LexborNode) -> list[LexborNode]:
     """The node (and close-scoring siblings) that hold the article's text, in order; plus
     the other parts of the same template (an article body split into several containers
     with the same tag and class around ads or embeds)."""
-    scores = _candidates(body)
+    scores, paragraphs = _candidates(body)
     if not scores:
         return [body]
+    chosen = _chosen(body, scores)
+    wider = _wider(chosen, paragraphs)
+    return chosen if wider is None else [wider]
+
+
+def _chosen(body: LexborNode, scores: dict[int, tuple[LexborNode, float]]) -> list[LexborNode]:
     best, best_score = _best_candidate(scores)
     with_siblings = _with_siblings(best, best_score, scores)
     parts = _same_template(body, best)
@@ -431,6 +515,62 @@ def main_nodes(body: LexborNode) -> list[LexborNode]:
             if scored is not None and scored[1] * (1 - _link_density(part)) >= threshold:
                 chosen.append(part)
     return chosen
+
+
+WIDEN_LEVELS = 12  # wrappers climbed from the chosen nodes to find the whole article
+WIDEN_SHARE = 0.5  # of the page's paragraph text: less than this chosen is reconsidered
+WIDEN_GAIN = 1.5  # a wider node holds at least this many times the chosen paragraph text
+WIDEN_LINK_DENSITY = 0.3
+
+
+def _wider(chosen: list[LexborNode], paragraphs: Paragraphs) -> LexborNode | None:
+    """The whole article, when the nodes chosen hold only a part of it: they hold less than
+    half of the page's paragraph text, and a wrapper up their chain holds at least half
+    of it, and half as much again as they do, without turning into a list of links (each
+    section of a long read or buying guide in its own box, say, which scored alone). The
+    lowest such wrapper below the body is taken."""
+    total = sum(length for _, length in paragraphs)
+    if sum(map(_text_length, chosen)) >= WIDEN_SHARE * total:
+        return None  # (their whole text is at least their paragraphs' text)
+    chain: list[LexborNode] = []
+    node = chosen[0].parent
+    while node is not None and node.tag not in ("body", "html") and len(chain) < WIDEN_LEVELS:
+        chain.append(node)
+        node = node.parent
+    if not chain:
+        return None
+    levels = {node.mem_id: 0 for node in chosen}
+    levels.update((node.mem_id, level) for level, node in enumerate(chain, 1))
+    held = [0] * (len(chain) + 1)
+    for holder, length in paragraphs:
+        level = _level(holder, levels)
+        if level is not None:
+            held[level] += length
+    within = held[0]
+    for level, node in enumerate(chain, 1):
+        within += held[level]
+        if _link_density(node) > WIDEN_LINK_DENSITY:
+            return None
+        if within >= WIDEN_SHARE * total and within >= WIDEN_GAIN * held[0]:
+            return node
+    return None
+
+
+def _level(node: LexborNode, levels: dict[int, int | None]) -> int | None:
+    """The level of the first node of `levels` at or above `node` (None: none is), noted
+    for every node on the way up, so that paragraphs with the same ancestors walk once."""
+    path: list[int] = []
+    current: LexborNode | None = node
+    level: int | None = None
+    while current is not None:
+        key = current.mem_id
+        if key in levels:
+            level = levels[key]
+            break
+        path.append(key)
+        current = current.parent
+    levels.update(dict.fromkeys(path, level))
+    return level
 
 
 SECTION_LEVELS = 8  # wrappers climbed from the best node to find the article's sections
@@ -580,6 +720,10 @@ class _Run:
             html = "<p>" + "".join(self.html) + "</p>"
             yield Block(text, BlockKind.PARAGRAPH, html, min(1.0, self.link_chars / len(text)))
         self.parts, self.html, self.link_chars = [], [], 0
+
+
+def _has_child(node: LexborNode, tags: frozenset[str]) -> bool:
+    return any(child.tag in tags for child in node.iter())
 
 
 def _has_descendant(node: LexborNode, tags: frozenset[str]) -> bool:
