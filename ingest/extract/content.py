@@ -325,7 +325,7 @@ def prune(root: LexborNode) -> list[Removed]:
     hidden = {node.mem_id for node in hidden_nodes}
     negative = _negative_nodes(root)
     lengths = {node.mem_id: len(node.text(deep=True)) for node in negative}
-    template = _template_classes(negative, lengths, total)
+    template = _template_tokens(negative, lengths, total)
     removed: list[Removed] = []
     detached: set[int] = set()
     for node in [*negative, *hidden_nodes]:
@@ -342,7 +342,7 @@ def prune(root: LexborNode) -> list[Removed]:
         if length > 0.5 * total:
             continue  # a wrapper of most of the text, whatever its class says
         unseen = node.mem_id in hidden or any(hint in key for hint in _UNSEEN_HINTS)
-        if not unseen and node.attributes.get("class") in template:
+        if not unseen and _structure(node, template):
             continue
         if not unseen and (record := _recorded(node)):
             removed.append(Removed(_pruned_reason(key), record))
@@ -351,22 +351,37 @@ def prune(root: LexborNode) -> list[Removed]:
     return removed
 
 
-def _template_classes(
-    negative: list[LexborNode], lengths: dict[int, int], total: int
-) -> set[str]:
-    """Classes with a negative hint whose nodes together hold most of the text: a page
-    builder's structure ("elementor-widget-container" around each part of the article),
-    not boilerplate. Comments and related links are never structure, however long."""
+@lru_cache(maxsize=4096)
+def _hinted_tokens(cls: str | None) -> tuple[str, ...]:
+    """The words of a class attribute that hold a negative hint, lower-cased."""
+    return tuple(
+        token for token in (cls or "").lower().split() if any(h in token for h in NEGATIVE_HINTS)
+    )
+
+
+def _template_tokens(negative: list[LexborNode], lengths: dict[int, int], total: int) -> set[str]:
+    """Class words with a negative hint whose nodes together hold most of the text: a page
+    builder's structure ("elementor-widget" on each part of the article), not boilerplate.
+    Comments and related links are never structure, however long."""
     held: dict[str, int] = {}
     for node in negative:
-        cls = node.attributes.get("class")
-        if cls:
-            held[cls] = held.get(cls, 0) + lengths[node.mem_id]
+        for token in _hinted_tokens(node.attributes.get("class")):
+            held[token] = held.get(token, 0) + lengths[node.mem_id]
     return {
-        cls
-        for cls, length in held.items()
-        if length > 0.5 * total and _pruned_reason(cls.lower()) is RemovalReason.BOILERPLATE
+        token
+        for token, length in held.items()
+        if length > 0.5 * total and _pruned_reason(token) is RemovalReason.BOILERPLATE
     }
+
+
+def _structure(node: LexborNode, template: set[str]) -> bool:
+    """Whether the node's negative hints are all template words (none in its id)."""
+    attrs = node.attributes
+    tokens = _hinted_tokens(attrs.get("class"))
+    if not tokens or not all(token in template for token in tokens):
+        return False
+    node_id = attrs.get("id")
+    return not (node_id and containing_any([node_id.lower()], NEGATIVE_HINTS))
 
 
 def _around_cells(body: LexborNode) -> set[int]:
@@ -521,6 +536,7 @@ WIDEN_LEVELS = 12  # wrappers climbed from the chosen nodes to find the whole ar
 WIDEN_SHARE = 0.5  # of the page's paragraph text: less than this chosen is reconsidered
 WIDEN_GAIN = 1.5  # a wider node holds at least this many times the chosen paragraph text
 WIDEN_LINK_DENSITY = 0.3
+HEAVY_SHARE = 0.8  # of the page's paragraph text, in the node that holds the article
 
 
 def _wider(chosen: list[LexborNode], paragraphs: Paragraphs) -> LexborNode | None:
@@ -538,8 +554,8 @@ def _wider(chosen: list[LexborNode], paragraphs: Paragraphs) -> LexborNode | Non
         chain.append(node)
         node = node.parent
     if not chain:
-        return None
-    levels = {node.mem_id: 0 for node in chosen}
+        return _heaviest(paragraphs, total)
+    levels: dict[int, int | None] = {node.mem_id: 0 for node in chosen}
     levels.update((node.mem_id, level) for level, node in enumerate(chain, 1))
     held = [0] * (len(chain) + 1)
     for holder, length in paragraphs:
@@ -550,10 +566,36 @@ def _wider(chosen: list[LexborNode], paragraphs: Paragraphs) -> LexborNode | Non
     for level, node in enumerate(chain, 1):
         within += held[level]
         if _link_density(node) > WIDEN_LINK_DENSITY:
-            return None
+            break
         if within >= WIDEN_SHARE * total and within >= WIDEN_GAIN * held[0]:
             return node
-    return None
+    return _heaviest(paragraphs, total)
+
+
+def _heaviest(paragraphs: Paragraphs, total: int) -> LexborNode | None:
+    """The deepest node below the body that holds most of the page's paragraph text,
+    when it reads as text (not a list of links): the article, found by where the
+    page's paragraphs are rather than by which box scored best (a footer's one long
+    paragraph, a cookie dialog's, outscoring an article of many short ones)."""
+    held: dict[int, int] = {}
+    nodes: dict[int, LexborNode] = {}
+    depth: dict[int, int] = {}
+    for holder, length in paragraphs:
+        path: list[LexborNode] = []
+        node: LexborNode | None = holder
+        while node is not None and node.tag not in ("body", "html"):
+            path.append(node)
+            node = node.parent
+        for level, node in enumerate(reversed(path)):
+            key = node.mem_id
+            held[key] = held.get(key, 0) + length
+            nodes[key] = node
+            depth[key] = level
+    heavy = [key for key, length in held.items() if length >= HEAVY_SHARE * total]
+    if not heavy:
+        return None
+    deepest = nodes[max(heavy, key=depth.__getitem__)]
+    return deepest if _link_density(deepest) <= WIDEN_LINK_DENSITY else None
 
 
 def _level(node: LexborNode, levels: dict[int, int | None]) -> int | None:
