@@ -72,14 +72,9 @@ def parse_date(value: str | None) -> datetime | None:
         try:
             parsed = parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):
-            match = re.match(r"(\d{4})-(\d{2})-(\d{2})", text)
-            if not match:
-                return None
-            year, month, day = map(int, match.groups())
-            try:
-                parsed = datetime(year, month, day)
-            except ValueError:
-                return None
+            # "2025-08-04 ...", and dates as pages show them ("July 17, 2025", "2023 Jan 7")
+            match = _VISIBLE_DATE.search(text[:100])
+            return _date_from_match(match) if match else None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
     try:
@@ -111,32 +106,44 @@ _MONTHS = {
     for name in names
 }
 _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
-# Dates as pages show them: "Aug 4, 2025", "4 August 2025", "2025-08-04", "04.08.2025".
+# Dates as pages show them: "Aug 4, 2025", "4 August 2025", "2025-08-04", "2025 Aug 4",
+# "04.08.2025" (day first), "8/4/2025" (month first, unless the first number cannot be one).
 _VISIBLE_DATE = re.compile(
     rf"\b(?:(?P<m1>{_MONTH})\.?\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y1>20\d\d|19\d\d)"
     rf"|(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\.?\s+(?:de\s+)?(?P<m2>{_MONTH})\.?,?\s+(?:de\s+)?"
     rf"(?P<y2>20\d\d|19\d\d)"
-    rf"|(?P<y3>20\d\d|19\d\d)-(?P<m3>\d\d)-(?P<d3>\d\d))\b",
+    rf"|(?P<y3>20\d\d|19\d\d)-(?P<m3>\d\d)-(?P<d3>\d\d)"
+    rf"|(?P<y4>20\d\d|19\d\d)\s+(?P<m4>{_MONTH})\.?\s+(?P<d4>\d{{1,2}})"
+    rf"|(?P<d5>\d{{1,2}})\.(?P<m5>\d{{1,2}})\.(?P<y5>20\d\d|19\d\d)"
+    rf"|(?P<a6>\d{{1,2}})/(?P<b6>\d{{1,2}})/(?P<y6>20\d\d|19\d\d))\b",
     re.I,
 )
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
-_URL_DATE = re.compile(r"/(20\d\d|19\d\d)/(\d{1,2})/(\d{1,2})(?:/|$)")
+_URL_DATE = re.compile(r"/(20\d\d|19\d\d)([/-])(\d{1,2})\2(\d{1,2})(?:[/+_.-]|$)")
 _HEADING = re.compile(rb"<h1[\s>]|<h1$", re.I)
 
 
 def _date_from_match(match: re.Match[str]) -> datetime | None:
     groups = match.groupdict()
-    for n in "123":
+    if groups.get("y6") is not None:  # month first, unless the first number cannot be one
+        first, second = int(groups["a6"]), int(groups["b6"])
+        month, day = (second, first) if first > 12 else (first, second)
+        return _day(int(groups["y6"]), month, day)
+    for n in "12345":
         year = groups.get(f"y{n}")
         if year is None:
             continue
         month_text = groups[f"m{n}"]
         month = int(month_text) if month_text.isdigit() else _MONTHS.get(month_text.lower())
-        try:
-            return datetime(int(year), month or 0, int(groups[f"d{n}"]), tzinfo=UTC)
-        except (TypeError, ValueError):
-            return None
+        return _day(int(year), month or 0, int(groups[f"d{n}"]))
     return None
+
+
+def _day(year: int, month: int, day: int) -> datetime | None:
+    try:
+        return datetime(year, month, day, tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def _after_headline(markup: str | bytes, size: int) -> str:
@@ -147,10 +154,26 @@ def _after_headline(markup: str | bytes, size: int) -> str:
     return data[start : start + size].decode("utf-8", "replace")
 
 
+DATE_BEFORE_HEADLINE = 1000  # characters of the page's text: a dateline above the title
+
+
+def _from_headline(tree: LexborHTMLParser) -> str:
+    """The page's text from a little before its headline on (all of it without one), where
+    its date is shown. Read from the text, not the markup: class-laden markup puts a
+    byline tens of kilobytes after its headline."""
+    body = tree.body
+    if body is None:
+        return ""
+    text = body.text(deep=True, separator="\n")
+    h1 = tree.css_first("h1")
+    start = text.find(h1.text(deep=True, separator="\n")) if h1 is not None else -1
+    return text[max(0, start - DATE_BEFORE_HEADLINE) :] if start >= 0 else text
+
+
 def _visible_date(text: str) -> datetime | None:
-    """The first date the page shows after its headline (in its first 30 kB from there),
-    where a byline's date stands. Found from its year: the full pattern, run at every
-    position of the page, costs ten times as much."""
+    """The first date in `text` (the page from its headline on), where a byline's date
+    stands. Found from its year: the full pattern, run at every position of the page,
+    costs ten times as much."""
     now = datetime.now(UTC)
     for year in _YEAR.finditer(text):
         window = text[max(0, year.start() - 24) : year.end() + 6]
@@ -165,11 +188,7 @@ def _date_in_url(url: str | None) -> datetime | None:
     match = _URL_DATE.search(url or "")
     if match is None:
         return None
-    year, month, day = (int(part) for part in match.groups())
-    try:
-        return datetime(year, month, day, tzinfo=UTC)
-    except ValueError:
-        return None
+    return _day(int(match[1]), int(match[3]), int(match[4]))
 
 
 # One walk over the page finds all three kinds of declaration (a walk costs more than the
@@ -458,7 +477,7 @@ class _Shown:
         return self._byline[0]
 
     def date(self) -> datetime | None:
-        return _visible_date(self._after_headline())
+        return _visible_date(_from_headline(self.tree))
 
 
 def extract_metadata(
@@ -517,6 +536,14 @@ def extract_metadata(
                 meta.get("pubdate"),
                 meta.get("sailthru.date"),
                 meta.get("og:published_time"),
+                meta.get("published"),
+                meta.get("published-date"),
+                meta.get("publish-date"),
+                meta.get("publishdate"),
+                meta.get("citation_publication_date"),
+                meta.get("citation_date"),
+                meta.get("dcterms.date"),
+                meta.get("dcterms.created"),
             )
         )
         or _time_element(tree)
