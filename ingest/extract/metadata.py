@@ -134,8 +134,8 @@ def _date_from_match(match: re.Match[str]) -> datetime | None:
         if year is None:
             continue
         month_text = groups[f"m{n}"]
-        month = int(month_text) if month_text.isdigit() else _MONTHS.get(month_text.lower())
-        return _day(int(year), month or 0, int(groups[f"d{n}"]))
+        number = int(month_text) if month_text.isdigit() else _MONTHS.get(month_text.lower())
+        return _day(int(year), number or 0, int(groups[f"d{n}"]))
     return None
 
 
