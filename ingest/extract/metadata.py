@@ -353,9 +353,12 @@ def _time_element(tree: LexborHTMLParser) -> datetime | None:
     return None
 
 
-# Marked as the author's: exactly (cheap to find), else by a class or id that names it.
+# Marked as the author's: exactly (cheap to find), or by a link to the author's page, else
+# by a class or id that names it.
 _BYLINE_NODES = (
     '[rel="author"], [itemprop="author"]',
+    'a[href*="/author/"], a[href*="/authors/"], a[href*="/writers/"], a[href*="/people/"], '
+    'a[href*="/contributors/"], a[href*="/staff/"]',
     '[class*="author"], [class*="byline"], [id*="author"], [id*="byline"]',
 )
 _BY = re.compile(
