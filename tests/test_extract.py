@@ -166,3 +166,59 @@ def test_what_is_dropped_beside_the_chosen_container_is_recorded_too() -> None:
         (RemovalReason.RELATED, "Another story entirely\nAnd one more of them"),
         (RemovalReason.COMMENTS, "First! Great piece."),
     }
+
+
+BODY = (
+    "<p>Der Bürgermeister sagte, dass die Stadt die neue Brücke nicht vor dem Sommer "
+    "eröffnen wird, weil die Prüfung der Statik länger dauert als geplant war.</p>"
+)
+
+
+@pytest.mark.parametrize(
+    ("shown", "day"),
+    [
+        ("Posted on the 15/12/2025 at 19:00", datetime(2025, 12, 15, tzinfo=UTC)),
+        ("Updated: 10/31/2024", datetime(2024, 10, 31, tzinfo=UTC)),
+        ("17.05.2021", datetime(2021, 5, 17, tzinfo=UTC)),
+        ("2023 Jan 7", datetime(2023, 1, 7, tzinfo=UTC)),
+    ],
+)
+def test_a_date_shown_by_the_headline_is_read_in_the_forms_pages_use(
+    shown: str, day: datetime
+) -> None:
+    # Class-laden markup between the headline and the date, as page builders write it.
+    padding = "".join(f'<div class="c-{n} mx-2 flex items-center"></div>' for n in range(800))
+    page = f"<html><body><h1>Die Brücke</h1>{padding}<span>{shown}</span>{BODY}</body></html>"
+    assert extract_article(page).published == day
+
+
+def test_a_dateline_just_above_the_headline_is_the_date() -> None:
+    page = (
+        "<html><body><div class='hero'><span>December 17, 2025</span><h1>Die Brücke</h1></div>"
+        f"{BODY}<aside><p>Older post, November 25, 2025</p></aside></body></html>"
+    )
+    assert extract_article(page).published == datetime(2025, 12, 17, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("declaration", "url"),
+    [
+        ('<meta name="published" content="July 17, 2025">', None),
+        ('<meta name="citation_publication_date" content="2025 Jul 17">', None),
+        ("", "https://blog.example/articles/2025-07-17+the-bridge"),
+    ],
+)
+def test_dates_declared_in_other_names_and_forms_are_read(
+    declaration: str, url: str | None
+) -> None:
+    page = f"<html><head>{declaration}</head><body><h1>Die Brücke</h1>{BODY}</body></html>"
+    assert extract_article(page, url).published == datetime(2025, 7, 17, tzinfo=UTC)
+
+
+def test_a_link_to_the_authors_page_is_the_byline() -> None:
+    page = (
+        "<html><body><h1>Die Brücke</h1><div class='meta'><svg></svg>"
+        '<span><a href="/authors/trevor-jackins">Trevor Jackins</a></span></div>'
+        f'{BODY}<p>Filed under <a href="/topics/bridges/">Bridges</a></p></body></html>'
+    )
+    assert extract_article(page).author == "Trevor Jackins"

@@ -398,6 +398,7 @@ def _around_cells(body: LexborNode) -> set[int]:
 
 OUTSIDE_ARTICLE = "footer, nav, aside"
 OUTSIDE_SHARE = 0.5  # of the page's text: past it, a "footer" is the page's wrapper
+OUTSIDE_MIN_CHARS = 1000  # a footer or aside shorter than this is nobody's wrapper
 
 
 def _outside_article(body: LexborNode) -> set[int]:
@@ -408,11 +409,16 @@ def _outside_article(body: LexborNode) -> set[int]:
     roots = body.css(OUTSIDE_ARTICLE)
     if not roots:
         return set()
-    total = _text_length(body)
+    total: int | None = None  # the page's text, measured only for a root that may hold most
     inside: set[int] = set()
     for root in roots:
-        if root.mem_id in inside or _text_length(root) > OUTSIDE_SHARE * total:
+        if root.mem_id in inside:
             continue
+        length = _text_length(root)
+        if length > OUTSIDE_MIN_CHARS:
+            total = _text_length(body) if total is None else total
+            if length > OUTSIDE_SHARE * total:
+                continue
         inside.update(node.mem_id for node in root.traverse())
     return inside
 
