@@ -4,8 +4,11 @@
    nodes whose class or id says they are comments, sharing, related links, ads and the like,
    unless they hold most of the page's text (a `<body class="has-sidebar">` stays).
 2. Score containers by the paragraphs they hold (length, commas), parent and grandparent,
-   weighted by tag and class/id hints, discounted by link density; take the best, with the
-   siblings that score close to it (an article split around an ad).
+   weighted by tag and class/id hints, discounted by link density (a footer's, a
+   navigation's or an aside's paragraphs never score); take the best, with the siblings
+   that score close to it (an article split around an ad). The choice checks itself
+   against where the page's paragraphs are: a box holding less than half of them widens
+   to the wrapper that holds the rest (an article in one box per section).
 3. Walk the chosen nodes in order and emit blocks: paragraphs (also bare text runs in
    `<div>`s), headings, list items, block quotes, preformatted text and tables.
 
@@ -489,7 +492,8 @@ def _candidates(body: LexborNode) -> tuple[dict[int, tuple[LexborNode, float]], 
         if len(text) >= MIN_PARAGRAPH:
             credit(paragraph.parent, text)
     # Text straight inside a <div> (no <p>): a leaf <div> is a paragraph itself; a <div>
-    # mixing text runs with <br> and blocks holds paragraphs, so it is the container.
+    # (or a <span>) mixing text runs with <br> and blocks holds paragraphs, so it is the
+    # container, each run a paragraph.
     for div in body.css("div, section, article, span"):
         if div.mem_id in outside or not div.text(deep=False, skip_empty=True):
             continue  # no text of its own, the common case: told without copying whitespace
@@ -510,7 +514,8 @@ def _candidates(body: LexborNode) -> tuple[dict[int, tuple[LexborNode, float]], 
 def main_nodes(body: LexborNode) -> list[LexborNode]:
     """The node (and close-scoring siblings) that hold the article's text, in order; plus
     the other parts of the same template (an article body split into several containers
-    with the same tag and class around ads or embeds)."""
+    with the same tag and class around ads or embeds); or, when all those hold only a
+    part of the page's paragraphs, the node that holds the article whole (`_wider`)."""
     scores, paragraphs = _candidates(body)
     if not scores:
         return [body]
