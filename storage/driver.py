@@ -93,6 +93,14 @@ def execute_in_slots(
 
 
 @lru_cache(maxsize=32)
+def _unnest_insert(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> str:
+    quote = dialect.identifier_preparer
+    arrays = ", ".join(f"%s::{table.c[name].type.compile(dialect)}[]" for name in columns)
+    names = ", ".join(quote.quote(name) for name in columns)
+    return f"INSERT INTO {quote.format_table(table)} ({names}) SELECT * FROM unnest({arrays})"
+
+
+@lru_cache(maxsize=32)
 def _insert(table: Table, columns: tuple[str, ...]) -> ClauseElement:
     return insert(table).values({name: bindparam(name) for name in columns})
 
@@ -100,8 +108,15 @@ def _insert(table: Table, columns: tuple[str, ...]) -> ClauseElement:
 def insert_rows(
     conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> None:
-    """INSERT `rows` (values in the order of `columns`) in one executemany."""
+    """INSERT `rows` (values in the order of `columns`) in one statement on PostgreSQL (a
+    column of values per array, unnested: an executemany there runs one statement per row,
+    each parsed, planned and executed by the server), in one executemany on SQLite (in the
+    process: a statement per row costs no round trip)."""
     if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        arrays = tuple(list(column) for column in zip(*rows, strict=True))
+        conn.exec_driver_sql(_unnest_insert(conn.dialect, table, tuple(columns)), arrays)
         return
     compiled = _compiled(conn.dialect, _insert(table, tuple(columns)))
     if compiled.names == tuple(columns):  # positional, in the rows' order: as they are

@@ -222,3 +222,17 @@ def test_a_link_to_the_authors_page_is_the_byline() -> None:
         f'{BODY}<p>Filed under <a href="/topics/bridges/">Bridges</a></p></body></html>'
     )
     assert extract_article(page).author == "Trevor Jackins"
+
+
+def test_paragraphs_inside_a_list_item_or_quote_keep_their_words_apart() -> None:
+    items = "".join(
+        f"<li><p>Item {n} names a tool every developer</p><p>Read more</p></li>" for n in range(3)
+    )
+    page = (
+        f"<html><body><article>{BODY}{BODY.replace('Sommer', 'Herbst')}<ul>{items}</ul>"
+        "<blockquote><p>First line of the quote</p><p>second line</p></blockquote>"
+        "</article></body></html>"
+    )
+    text = extract_article(page).text
+    assert "developer Read more" in text and "developerRead" not in text
+    assert "quote second line" in text

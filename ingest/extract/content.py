@@ -743,7 +743,12 @@ def _element_block(node: LexborNode) -> Block | None:
     if tag == "pre":
         text = node.text(deep=True).strip("\n")
         return Block(text, BlockKind.PREFORMATTED, node.html or "") if text.strip() else None
-    text = _clean(node.text(deep=True))
+    if tag in CAN_HOLD_BLOCKS and _has_descendant(node, ITEM_PARAGRAPHS):
+        # A quote or an item of several paragraphs: their texts apart ("developer" and
+        # "Read more" are two words, where the nodes' texts would run together).
+        text = " ".join(block.text for block in iter_blocks(node))
+    else:
+        text = _clean(node.text(deep=True))
     if not text:
         return None
     kind = BLOCK_KINDS.get(tag, BlockKind.PARAGRAPH)
