@@ -158,8 +158,17 @@ def test_a_content_type_charset_holding_a_nul_is_ignored() -> None:
         "<div>" * 100_000 + PARAGRAPH + "</div>" * 100_000,
         "<b>" * 100_000 + PARAGRAPH,
         "<span><div>" * 50_000 + PARAGRAPH,
+        # Thousands of paragraphs, each deep down, and a short box that outscores any one
+        # of them: finding the node that holds most of them must not walk from each one to
+        # the top (paragraphs times depth).
+        "<div><p>"
+        + ", ".join([WORDS] * 12)
+        + "</p></div>"
+        + "<div>" * 900
+        + "".join(f"<section><div>{PARAGRAPH}</div></section>" for _ in range(6000))
+        + "</div>" * 900,
     ],
-    ids=["div", "formatting", "unclosed"],
+    ids=["div", "formatting", "unclosed", "many-deep-paragraphs"],
 )
 def test_deep_nesting_is_contained(nesting: str) -> None:
     """It took minutes: the parser's time grows with the square of the depth."""

@@ -587,21 +587,42 @@ def _heaviest(paragraphs: Paragraphs, total: int) -> LexborNode | None:
     """The deepest node below the body that holds most of the page's paragraph text,
     when it reads as text (not a list of links): the article, found by where the
     page's paragraphs are rather than by which box scored best (a footer's one long
-    paragraph, a cookie dialog's, outscoring an article of many short ones)."""
+    paragraph, a cookie dialog's, outscoring an article of many short ones).
+
+    Each node above a paragraph is visited once (the walk up stops at a node seen), and
+    the text held is summed from the deepest nodes up: no paragraph walks its whole chain
+    of ancestors, which on deeply nested markup would cost paragraphs times depth."""
     held: dict[int, int] = {}
     nodes: dict[int, LexborNode] = {}
-    depth: dict[int, int] = {}
+    up: dict[int, int | None] = {}  # each node's parent below the body (None: the top)
     for holder, length in paragraphs:
-        path: list[LexborNode] = []
-        node: LexborNode | None = holder
-        while node is not None and node.tag not in ("body", "html"):
-            path.append(node)
-            node = node.parent
-        for level, node in enumerate(reversed(path)):
-            key = node.mem_id
-            held[key] = held.get(key, 0) + length
-            nodes[key] = node
-            depth[key] = level
+        if holder.tag in ("body", "html"):
+            continue
+        held[holder.mem_id] = held.get(holder.mem_id, 0) + length
+        node = holder
+        while node.mem_id not in up:
+            parent = node.parent
+            nodes[node.mem_id] = node
+            if parent is None or parent.tag in ("body", "html"):
+                up[node.mem_id] = None
+                break
+            up[node.mem_id] = parent.mem_id
+            node = parent
+    depth: dict[int, int] = {}
+    for key in up:
+        chain: list[int] = []
+        at: int | None = key
+        while at is not None and at not in depth:
+            chain.append(at)
+            at = up[at]
+        level = -1 if at is None else depth[at]
+        for item in reversed(chain):
+            level += 1
+            depth[item] = level
+    for key in sorted(up, key=depth.__getitem__, reverse=True):  # children before parents
+        parent_key = up[key]
+        if parent_key is not None:
+            held[parent_key] = held.get(parent_key, 0) + held.get(key, 0)
     heavy = [key for key, length in held.items() if length >= HEAVY_SHARE * total]
     if not heavy:
         return None
