@@ -367,3 +367,13 @@ def test_a_subscribed_url_that_cannot_be_parsed_fails_alone(
     assert "Good 0" in titles
     for bad in ("http://[::1", "http://[oops/feed"):
         assert "invalid URL" in (feeds[bad].last_error or ""), feeds[bad].last_error
+
+
+@pytest.mark.parametrize("odd", ["\x00", "\ud800", "\udfff tail"])
+def test_text_given_as_str_with_unstorable_characters_is_extracted_storable(odd: str) -> None:
+    page = f"<html><head><title>T{odd}itle</title></head><body><article>{PARAGRAPH}"
+    page += f"<p>{WORDS * 4}{odd}{WORDS * 4}</p>{PARAGRAPH}</article></body></html>"
+    article = extract_article(page, "http://site.example/a")
+    assert article.word_count > 100
+    for value in (article.title, article.text):
+        _valid(value)

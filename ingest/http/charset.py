@@ -120,9 +120,17 @@ def decode_html(content: bytes | str, content_type: str | None = None) -> str:
 
 def html_for_parser(content: bytes | str, content_type: str | None = None) -> bytes | str:
     """What to give the HTML parser: UTF-8 bytes as they are (it parses UTF-8; decoding
-    them to text only for it to encode them again costs two passes over the page), any
-    other encoding decoded to text."""
-    if isinstance(content, bytes) and (content.isascii() or _utf8(content) is not None):
+    them to text only for it to encode them again costs two passes over the page), text
+    as UTF-8 once it is storable (the parser would encode it itself), any other encoding
+    decoded to text."""
+    if isinstance(content, str):
+        if "\x00" not in content:
+            try:
+                return content.encode("utf-8")  # fails only on a lone surrogate
+            except UnicodeEncodeError:
+                pass
+        return storable(content).encode("utf-8")
+    if content.isascii() or _utf8(content) is not None:
         return content
     return decode_html(content, content_type)
 
