@@ -25,7 +25,7 @@ import unicodedata
 import webencodings
 from charset_normalizer import from_bytes
 
-from ingest.text import storable
+from ingest.text import storable, storable_utf8
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
 _BOMS = (
@@ -124,12 +124,7 @@ def html_for_parser(content: bytes | str, content_type: str | None = None) -> by
     as UTF-8 once it is storable (the parser would encode it itself), any other encoding
     decoded to text."""
     if isinstance(content, str):
-        if "\x00" not in content:
-            try:
-                return content.encode("utf-8")  # fails only on a lone surrogate
-            except UnicodeEncodeError:
-                pass
-        return storable(content).encode("utf-8")
+        return storable_utf8(content)
     if content.isascii() or _utf8(content) is not None:
         return content
     return decode_html(content, content_type)
