@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -205,14 +205,23 @@ def test_a_dateline_just_above_the_headline_is_the_date() -> None:
     [
         ('<meta name="published" content="July 17, 2025">', None),
         ('<meta name="citation_publication_date" content="2025 Jul 17">', None),
+        ('<meta name="w-published-date" content="2025-07-17T06:03:43Z">', None),
         ("", "https://blog.example/articles/2025-07-17+the-bridge"),
+        ("", "https://blog.example/2025/july/17/the-bridge/"),
     ],
 )
 def test_dates_declared_in_other_names_and_forms_are_read(
     declaration: str, url: str | None
 ) -> None:
     page = f"<html><head>{declaration}</head><body><h1>Die Brücke</h1>{BODY}</body></html>"
-    assert extract_article(page, url).published == datetime(2025, 7, 17, tzinfo=UTC)
+    assert extract_article(page, url).published.date() == date(2025, 7, 17)  # type: ignore[union-attr]
+
+
+def test_a_date_in_the_url_comes_before_a_date_in_the_text() -> None:
+    # A numeric date in the text is ambiguous (3 October or 10 March); the path is not.
+    page = f"<html><body><h1>Die Brücke</h1><p>03/10/2023</p>{BODY}</body></html>"
+    published = extract_article(page, "https://x.example/blog/2023/october/03/bridge/").published
+    assert published == datetime(2023, 10, 3, tzinfo=UTC)
 
 
 def test_a_link_to_the_authors_page_is_the_byline() -> None:
