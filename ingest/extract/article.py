@@ -68,7 +68,7 @@ class Article:
         as a tenth of an extraction, and a caller may want only the text)."""
         return render_html(self.blocks)
 
-    @property
+    @cached_property
     def word_count(self) -> int:
         return len(self.text.split())
 
@@ -83,11 +83,13 @@ def extract_article(
         blocks, pruned = extract_blocks(tree)
     except RecursionError:  # absurdly deep markup: fall back to its paragraphs
         blocks, pruned = paragraph_blocks(tree), []
-    article = article_from_blocks(blocks, meta.title, pruned)
+    article = article_from_blocks(blocks, meta.title, pruned, meta.language)
     if article.wall is not None or article.word_count < RECONSIDER_WORDS:
         # The box chosen is a consent, sign-up or paywall box, or holds little: when the
         # page's own paragraphs make a much longer article, they are the article instead.
-        fallback = article_from_blocks(paragraph_blocks(LexborHTMLParser(markup)), meta.title)
+        fallback = article_from_blocks(
+            paragraph_blocks(LexborHTMLParser(markup)), meta.title, language=meta.language
+        )
         if fallback.wall is None and fallback.word_count >= max(
             RECONSIDER_MIN_WORDS, RECONSIDER_RATIO * article.word_count
         ):
@@ -96,7 +98,6 @@ def extract_article(
         article,
         author=meta.author,
         published=meta.published,
-        language=meta.language or article.language,
         canonical_url=meta.canonical_url,
         site_name=meta.site_name,
         lead_image=meta.lead_image,
@@ -104,11 +105,15 @@ def extract_article(
 
 
 def article_from_blocks(
-    blocks: list[Block], title: str | None, pruned: Sequence[Removed] = ()
+    blocks: list[Block],
+    title: str | None,
+    pruned: Sequence[Removed] = (),
+    language: str | None = None,
 ) -> Article:
-    """The article these blocks make, cleaned, with no metadata but its title and the
-    language of its text; a wall when it is one (see `ingest.extract.walls`). `pruned`:
-    what extraction took out of its container, recorded first."""
+    """The article these blocks make, cleaned, with no metadata but its title and its
+    language (the declared `language`, else a guess from its text); a wall when it is one
+    (see `ingest.extract.walls`). `pruned`: what extraction took out of its container,
+    recorded first."""
     blocks, title_removed = _without_title(blocks, title)
     cleaned = clean_blocks(blocks)
     wall = wall_reason([block.text for block in cleaned.blocks])
@@ -118,7 +123,7 @@ def article_from_blocks(
         title=title,
         author=None,
         published=None,
-        language=guess_language(cleaned.text),
+        language=language or guess_language(cleaned.text),
         canonical_url=None,
         site_name=None,
         lead_image=None,

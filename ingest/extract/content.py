@@ -402,27 +402,29 @@ def _around_cells(body: LexborNode) -> set[int]:
 OUTSIDE_ARTICLE = "footer, nav, aside"
 OUTSIDE_SHARE = 0.5  # of the page's text: past it, a "footer" is the page's wrapper
 OUTSIDE_MIN_CHARS = 1000  # a footer or aside shorter than this is nobody's wrapper
+SCORING = "p, pre, td, div, section, article, span"  # the nodes that may score
 
 
 def _outside_article(body: LexborNode) -> set[int]:
-    """The nodes inside a page's footer, navigation or aside: whatever they hold, a
-    footer's text, a sidebar's post or a menu's, is not the article's, and may not score
-    (one long paragraph of legal text outscores a short article). A wrapper of most of
-    the page's text is the page itself, whatever its tag."""
+    """The nodes that may score inside a page's footer, navigation or aside: whatever they
+    hold, a footer's text, a sidebar's post or a menu's, is not the article's, and may not
+    score (one long paragraph of legal text outscores a short article). A wrapper of most
+    of the page's text is the page itself, whatever its tag."""
     roots = body.css(OUTSIDE_ARTICLE)
     if not roots:
         return set()
     total: int | None = None  # the page's text, measured only for a root that may hold most
-    inside: set[int] = set()
+    wrappers: set[int] = set()
     for root in roots:
-        if root.mem_id in inside:
-            continue
-        length = _text_length(root)
+        length = _text_length(root)  # (of a nested root, too: cheaper than telling it is one)
         if length > OUTSIDE_MIN_CHARS:
             total = _text_length(body) if total is None else total
             if length > OUTSIDE_SHARE * total:
-                continue
-        inside.update(node.mem_id for node in root.traverse())
+                wrappers.add(root.mem_id)
+    inside: set[int] = set()
+    for root in roots:
+        if root.mem_id not in wrappers:
+            inside.update(node.mem_id for node in root.css(SCORING))
     return inside
 
 
@@ -431,33 +433,46 @@ Paragraphs = list[tuple[LexborNode, int]]  # each scoring paragraph's holder, it
 
 def _candidates(body: LexborNode) -> tuple[dict[int, tuple[LexborNode, float]], Paragraphs]:
     """Scores of the nodes that hold paragraphs, and the paragraphs that scored."""
-    scores: dict[int, tuple[LexborNode, float]] = {}
+    nodes: dict[int, LexborNode] = {}
+    points: dict[int, float] = {}
+    up: dict[int, int | None] = {}  # each holder's parent, if it may score
     paragraphs: Paragraphs = []
 
-    def add(node: LexborNode | None, points: float) -> None:
-        if node is None:
-            return
+    def enter(node: LexborNode) -> int | None:
+        """The node's key, its score started from its tag and class (None: it never
+        scores)."""
         key = node.mem_id
-        scored = scores.get(key)
-        if scored is None:
+        if key not in points:
             tag = node.tag
             if tag in (None, "html", "-document"):
-                return
-            scored = (node, TAG_WEIGHT.get(tag or "", 0) + _class_weight(node))
-        scores[key] = (scored[0], scored[1] + points)
+                return None
+            nodes[key] = node
+            points[key] = TAG_WEIGHT.get(tag or "", 0) + _class_weight(node)
+        return key
 
-    def points_for(text: str) -> float:
+    def credit(holder: LexborNode | None, text: str) -> None:
+        """A paragraph of `text` in `holder`: points to it and half as many to its parent.
+        Most paragraphs share their holder with others, so its parent is looked up once."""
+        if holder is None:
+            return
+        paragraphs.append((holder, len(text)))
         commas = text.count(",")
         if not text.isascii():  # (a constant-time check) commas of other scripts
             commas += text.count("،") + text.count("，") + text.count("、")
-        return 1 + commas + min(len(text) // 100, 3)
-
-    def credit(holder: LexborNode | None, text: str) -> None:
-        if holder is not None:
-            paragraphs.append((holder, len(text)))
-        points = points_for(text)
-        add(holder, points)
-        add(holder.parent if holder is not None else None, points / 2)
+        gained = 1 + commas + min(len(text) // 100, 3)
+        key = holder.mem_id
+        if key in up:
+            parent_key = up[key]
+        else:
+            if enter(holder) is None:
+                up[key] = None
+                return
+            parent = holder.parent
+            parent_key = up[key] = enter(parent) if parent is not None else None
+        if key in points:
+            points[key] += gained
+        if parent_key is not None:
+            points[parent_key] += gained / 2
 
     def credit_runs(node: LexborNode) -> None:
         """Each run of `node`'s own text (between <br>s and blocks) is a paragraph."""
@@ -492,23 +507,19 @@ def _candidates(body: LexborNode) -> tuple[dict[int, tuple[LexborNode, float]], 
         if len(text) >= MIN_PARAGRAPH:
             credit(paragraph.parent, text)
     # Text straight inside a <div> (no <p>): a leaf <div> is a paragraph itself; a <div>
-    # (or a <span>) mixing text runs with <br> and blocks holds paragraphs, so it is the
-    # container, each run a paragraph.
-    for div in body.css("div, section, article, span"):
+    # (or a <span> with <br>-separated runs: a div's kind) mixing text runs with <br> and
+    # blocks holds paragraphs, so it is the container, each run a paragraph.
+    for div in body.css("div, section, article, span:has(> br)"):
         if div.mem_id in outside or not div.text(deep=False, skip_empty=True):
             continue  # no text of its own, the common case: told without copying whitespace
         direct = div.text(deep=False).strip()
         if len(direct) < MIN_PARAGRAPH or len(direct := _clean(direct)) < MIN_PARAGRAPH:
             continue
-        if div.tag == "span":
-            # A span is inline text, but one holding <br>-separated runs is a div's kind.
-            if _has_child(div, BR):
-                credit_runs(div)
-        elif div.tag == "div" and not _has_descendant(div, BLOCKS_IN_DIV):
+        if div.tag == "div" and not _has_descendant(div, BLOCKS_IN_DIV):
             credit(div.parent, div.text(deep=True).strip())
         else:
             credit_runs(div)
-    return scores, paragraphs
+    return {key: (nodes[key], score) for key, score in points.items()}, paragraphs
 
 
 def main_nodes(body: LexborNode) -> list[LexborNode]:
