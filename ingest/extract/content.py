@@ -812,10 +812,6 @@ class _Run:
         self.parts, self.html, self.link_chars = [], [], 0
 
 
-def _has_child(node: LexborNode, tags: frozenset[str]) -> bool:
-    return any(child.tag in tags for child in node.iter())
-
-
 def _has_descendant(node: LexborNode, tags: frozenset[str]) -> bool:
     """Whether an element below `node` has one of these tags. A walk that stops at the
     first is cheaper than a CSS query, whose parsing alone costs microseconds."""
