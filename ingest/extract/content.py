@@ -402,7 +402,9 @@ def _around_cells(body: LexborNode) -> set[int]:
 OUTSIDE_ARTICLE = "footer, nav, aside"
 OUTSIDE_SHARE = 0.5  # of the page's text: past it, a "footer" is the page's wrapper
 OUTSIDE_MIN_CHARS = 1000  # a footer or aside shorter than this is nobody's wrapper
-SCORING = "p, pre, td, div, section, article, span"  # the nodes that may score
+PARAGRAPH_NODES = "p, pre, td"
+TEXT_RUN_NODES = "div, section, article, span:has(> br)"  # text of their own, maybe in runs
+SCORING = f"{PARAGRAPH_NODES}, {TEXT_RUN_NODES}"  # the nodes that may score
 
 
 def _outside_article(body: LexborNode) -> set[int]:
@@ -495,7 +497,7 @@ def _candidates(body: LexborNode) -> tuple[dict[int, tuple[LexborNode, float]], 
 
     around_cells = _around_cells(body)
     outside = _outside_article(body)
-    for paragraph in body.css("p, pre, td"):
+    for paragraph in body.css(PARAGRAPH_NODES):
         if paragraph.mem_id in outside:
             continue
         if paragraph.mem_id in around_cells:
@@ -509,7 +511,7 @@ def _candidates(body: LexborNode) -> tuple[dict[int, tuple[LexborNode, float]], 
     # Text straight inside a <div> (no <p>): a leaf <div> is a paragraph itself; a <div>
     # (or a <span> with <br>-separated runs: a div's kind) mixing text runs with <br> and
     # blocks holds paragraphs, so it is the container, each run a paragraph.
-    for div in body.css("div, section, article, span:has(> br)"):
+    for div in body.css(TEXT_RUN_NODES):
         if div.mem_id in outside or not div.text(deep=False, skip_empty=True):
             continue  # no text of its own, the common case: told without copying whitespace
         direct = div.text(deep=False).strip()

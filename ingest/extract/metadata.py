@@ -138,10 +138,13 @@ def _date_from_match(match: re.Match[str]) -> datetime | None:
         year = groups.get(f"y{n}")
         if year is None:
             continue
-        month_text = groups[f"m{n}"]
-        number = int(month_text) if month_text.isdigit() else _MONTHS.get(month_text.lower())
-        return _day(int(year), number or 0, int(groups[f"d{n}"]))
+        return _day(int(year), _month(groups[f"m{n}"]), int(groups[f"d{n}"]))
     return None
+
+
+def _month(text: str) -> int:
+    """A month's number from its number or name (0: neither)."""
+    return int(text) if text.isdigit() else _MONTHS.get(text.lower(), 0)
 
 
 def _day(year: int, month: int, day: int) -> datetime | None:
@@ -192,9 +195,7 @@ def _date_in_url(url: str | None) -> datetime | None:
     match = _URL_DATE.search(url or "")
     if match is None:
         return None
-    month = match[3]
-    number = int(month) if month.isdigit() else _MONTHS.get(month.lower(), 0)
-    return _day(int(match[1]), number, int(match[4]))
+    return _day(int(match[1]), _month(match[3]), int(match[4]))
 
 
 # One walk over the page finds all kinds of declaration, the <time> elements and the
@@ -586,8 +587,8 @@ def extract_metadata(
                 meta.get("citation_date"),
                 meta.get("dcterms.date"),
                 meta.get("dcterms.created"),
-                _other_published(meta),
             )
+            or _other_published(meta)  # looked for only when no usual name is there
         )
         or _time_element(found.times)
         or _date_in_url(url)
