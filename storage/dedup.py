@@ -8,11 +8,15 @@ building them cost more than running them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, select, text
 
 from ingest.types import Candidate
-from storage.driver import IN_SLOTS, execute, execute_in_slots, fill, insert_rows, slots
+from storage.driver import any_of, execute, execute_any, fill, insert_rows, slots
 from storage.models import Article, ArticleUrl, NearDupBand
 
 URL_SLOTS = 8  # an article's spellings of its URL: as seen, normalised, canonical, redirects
@@ -97,15 +101,82 @@ def article_for_urls(conn: Connection, urls: Iterable[str]) -> tuple[int, str] |
     return None
 
 
-_URLS = select(ArticleUrl.url, ArticleUrl.article_id).where(
-    ArticleUrl.url.in_(slots("url", IN_SLOTS))
-)
+@lru_cache(maxsize=4)
+def _urls(dialect: str) -> Any:
+    return select(ArticleUrl.url, ArticleUrl.article_id).where(
+        any_of(ArticleUrl.url, "urls", dialect)
+    )
 
 
 def articles_for_urls(conn: Connection, urls: Sequence[str]) -> dict[str, int]:
     """URL -> the article seen under it, for those of `urls` that are known."""
-    rows = execute_in_slots(conn, _URLS, "url", list(urls))
+    rows = execute_any(conn, _urls(conn.dialect.name), "urls", sorted(set(urls)))
     return {url: int(article_id) for url, article_id in rows}
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the store held under a batch's URLs, content hashes and band keys when it was
+    looked up: the answers of `article_for_urls`, `article_with_hash` and
+    `near_candidates` for each article of the batch, from three statements in all."""
+
+    urls: dict[str, tuple[int, str]]
+    """URL -> (article, its canonical URL)."""
+    hashes: dict[str, int]
+    bands: dict[int, list[int]]
+    """Band key -> the articles indexed under it."""
+    candidates: dict[int, Candidate]
+    order: dict[int, tuple[datetime, int]]
+    """Article -> its place among candidates: oldest first."""
+
+    def article_for_urls(self, urls: Iterable[str]) -> tuple[int, str] | None:
+        return next((self.urls[url] for url in urls if url in self.urls), None)
+
+    def article_with_hash(self, digest: str) -> int | None:
+        return self.hashes.get(digest)
+
+    def near_candidates(self, keys: Iterable[int]) -> list[Candidate]:
+        ids = {article for key in keys for article in self.bands.get(key, ())}
+        return [self.candidates[i] for i in sorted(ids, key=self.order.__getitem__)]
+
+
+@lru_cache(maxsize=4)
+def _known_statements(dialect: str) -> tuple[Any, Any, Any]:
+    urls = select(ArticleUrl.url, Article.id, Article.canonical_url).join(
+        Article, Article.id == ArticleUrl.article_id
+    )
+    hashes = select(Article.content_hash, Article.id)
+    bands = select(
+        NearDupBand.band_key,
+        Article.id,
+        Article.duplicate_of,
+        Article.fingerprint,
+        Article.first_seen_at,
+    ).join(Article, Article.id == NearDupBand.article_id)
+    return (
+        urls.where(any_of(ArticleUrl.url, "values", dialect)),
+        hashes.where(any_of(Article.content_hash, "values", dialect)),
+        bands.where(any_of(NearDupBand.band_key, "values", dialect)),
+    )
+
+
+def known(
+    conn: Connection, urls: Iterable[str], hashes: Iterable[str], keys: Iterable[int]
+) -> Known:
+    """What the store holds under any of these URLs, content hashes and band keys."""
+    by_url, by_hash, by_band = _known_statements(conn.dialect.name)
+    found = Known({}, {}, {}, {}, {})
+    for url, article_id, canonical in execute_any(conn, by_url, "values", sorted(set(urls))):
+        found.urls[url] = (article_id, canonical)
+    for digest, article_id in execute_any(conn, by_hash, "values", sorted(set(hashes))):
+        found.hashes[digest] = article_id
+    for key, article_id, duplicate_of, fp, first_seen in execute_any(
+        conn, by_band, "values", sorted(set(keys))
+    ):
+        found.bands.setdefault(key, []).append(article_id)
+        found.candidates[article_id] = Candidate(article_id, duplicate_of, fp)
+        found.order[article_id] = (first_seen, article_id)
+    return found
 
 
 def article_with_hash(conn: Connection, digest: str, exclude: int | None = None) -> int | None:

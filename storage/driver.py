@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, Table, bindparam, insert
+from sqlalchemy import BindParameter, Connection, Table, any_, bindparam, cast, insert
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import CursorResult, Dialect
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.sql import ClauseElement, ColumnElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util.typing import TupleAny, Unpack
 
@@ -69,6 +71,37 @@ def fill(name: str, values: Sequence[Any], count: int) -> dict[str, Any]:
 
 
 IN_SLOTS = 64
+ANY_CHUNK = 500  # values per statement on SQLite, far below its limit of parameters
+
+
+def any_of(
+    column: ColumnElement[Any] | QueryableAttribute[Any], name: str, dialect: str
+) -> ColumnElement[bool]:
+    """`column` equals one of the values of the list parameter `name`: one array parameter
+    on PostgreSQL (one statement, prepared once, for any number of values), an expanding
+    `IN` elsewhere (SQLite runs it in the process: no round trip to save)."""
+    if dialect == "postgresql":
+        return column == any_(cast(bindparam(name), ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+def execute_any(
+    conn: Connection,
+    statement: Executable,
+    name: str,
+    values: Sequence[Any],
+    params: Mapping[str, Any] | None = None,
+) -> list[Any]:
+    """The rows of `statement`, built with `any_of(..., name, dialect)`, for `values`: in
+    one statement on PostgreSQL, `ANY_CHUNK` values a statement elsewhere."""
+    if not values:
+        return []
+    step = len(values) if conn.dialect.name == "postgresql" else ANY_CHUNK
+    rows: list[Any] = []
+    for start in range(0, len(values), step):
+        chunk = list(values[start : start + step])
+        rows += conn.execute(statement, {**(params or {}), name: chunk})
+    return rows
 
 
 def execute_in_slots(

@@ -18,6 +18,7 @@ from ingest.errors import StoreConflict, StoreError, describe
 from ingest.types import ArticleRecord, Candidate, Claim, FetchRecord
 from storage import articles, dedup, entries, fetches, page_claims, site_boilerplate
 from storage.articles import StoredArticle
+from storage.dedup import Known
 
 
 class IntakeTransaction:
@@ -46,17 +47,23 @@ class IntakeTransaction:
 
     # -- lookups ------------------------------------------------------------------------
 
+    def known(self, urls: Iterable[str], hashes: Iterable[str], keys: Iterable[int]) -> Known:
+        """What the store holds under these, for a whole batch at once (see `Known`)."""
+        return dedup.known(self.conn, urls, hashes, keys)
+
     def article_for_urls(self, urls: Iterable[str]) -> tuple[int, str] | None:
         return dedup.article_for_urls(self.conn, urls)
 
     def article_with_hash(self, digest: str) -> int | None:
         return dedup.article_with_hash(self.conn, digest)
 
-    def near_candidates(self, keys: Sequence[int], exclude: int | None) -> list[Candidate]:
+    def near_candidates(self, keys: Sequence[int], exclude: int | None = None) -> list[Candidate]:
         return dedup.near_candidates(self.conn, keys, exclude=exclude)
 
-    def frequent_blocks(self, host: str, keys: Iterable[str], minimum: int) -> set[str]:
-        return site_boilerplate.frequent_blocks(self.conn, host, keys, minimum)
+    def frequent_blocks(
+        self, keys: Mapping[str, Iterable[str]], minimum: int
+    ) -> dict[str, set[str]]:
+        return site_boilerplate.frequent_blocks(self.conn, keys, minimum)
 
     def articles_with_blocks(self, host: str, keys: Iterable[str]) -> list[int]:
         return site_boilerplate.articles_with_blocks(self.conn, host, keys)
@@ -78,9 +85,9 @@ class IntakeTransaction:
         dedup.replace_bands(self.conn, article_id, keys, replace=replace)
 
     def record_blocks(
-        self, host: str, blocks: Sequence[tuple[int, Iterable[str]]], replace: Sequence[int]
+        self, blocks: Sequence[tuple[str, int, Iterable[str]]], replace: Sequence[int]
     ) -> None:
-        site_boilerplate.record_blocks(self.conn, host, blocks, replace=replace)
+        site_boilerplate.record_blocks(self.conn, blocks, replace=replace)
 
     def replace_content(
         self, article_id: int, text: str, html: str, reason: str, removed: list[str]

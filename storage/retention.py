@@ -107,7 +107,7 @@ def remove_articles(conn: Connection, ids: Sequence[int], keys_of: BlockKeys) ->
         conn.execute(update(Article).where(Article.id == heir.id).values(duplicate_of=None))
         if rest:
             conn.execute(update(Article).where(Article.id.in_(rest)).values(duplicate_of=heir.id))
-        site_boilerplate.record_blocks(conn, heir.host, [(heir.id, set(keys_of(heir.text)))])
+        site_boilerplate.record_blocks(conn, [(heir.host, heir.id, set(keys_of(heir.text)))])
         promoted += 1
         repointed += len(rest)
     entries = conn.execute(

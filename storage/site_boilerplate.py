@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
 
 from ingest.text import int64_key
-from storage.driver import IN_SLOTS, execute_in_slots, insert_rows, slots
+from storage.driver import any_of, execute_any, insert_rows
 from storage.models import Article, HostBlock, RemovedBlock
 
 _DELETE_BLOCKS = delete(HostBlock).where(HostBlock.article_id == bindparam("article_id"))
 HOST_BLOCKS: Table = HostBlock.__table__  # type: ignore[assignment]
-_FREQUENT = (
-    select(HostBlock.block_key)
-    .where(HostBlock.block_key.in_(slots("key", IN_SLOTS)))
-    .group_by(HostBlock.block_key)
-    .having(func.count() >= bindparam("minimum"))
-)
-_WITH_BLOCKS = (
-    select(HostBlock.article_id).where(HostBlock.block_key.in_(slots("key", IN_SLOTS))).distinct()
-)
+
+
+@lru_cache(maxsize=4)
+def _statements(dialect: str) -> tuple[Any, Any]:
+    frequent = (
+        select(HostBlock.block_key)
+        .where(any_of(HostBlock.block_key, "keys", dialect))
+        .group_by(HostBlock.block_key)
+        .having(func.count() >= bindparam("minimum"))
+    )
+    with_blocks = (
+        select(HostBlock.article_id).where(any_of(HostBlock.block_key, "keys", dialect)).distinct()
+    )
+    return frequent, with_blocks
 
 
 def host_block_key(host: str, key: str) -> int:
@@ -28,35 +35,41 @@ def host_block_key(host: str, key: str) -> int:
     return int64_key(f"{host}\0{key}")
 
 
-def _keyed(host: str, keys: Iterable[str]) -> dict[int, str]:
-    return {host_block_key(host, key): key for key in keys}
-
-
 def record_blocks(
     conn: Connection,
-    host: str,
-    articles: Sequence[tuple[int, Iterable[str]]],
+    articles: Sequence[tuple[str, int, Iterable[str]]],
     replace: Sequence[int] = (),
 ) -> None:
-    """The blocks of the host's articles (id, block keys); the articles in `replace` had
-    blocks recorded before (updated pages), which go first."""
+    """The blocks of articles (host, id, block keys), of any hosts; the articles in
+    `replace` had blocks recorded before (updated pages), which go first."""
     if replace:
         conn.execute(_DELETE_BLOCKS, [{"article_id": article_id} for article_id in replace])
     rows = [
-        (host_block_key(host, key), article_id) for article_id, keys in articles for key in keys
+        (host_block_key(host, key), article_id)
+        for host, article_id, keys in articles
+        for key in keys
     ]
     insert_rows(conn, HOST_BLOCKS, ("block_key", "article_id"), rows)
 
 
-def frequent_blocks(conn: Connection, host: str, keys: Iterable[str], minimum: int) -> set[str]:
-    """Which of `keys` appear in at least `minimum` different articles of the host."""
-    keyed = _keyed(host, keys)
-    rows = execute_in_slots(conn, _FREQUENT, "key", sorted(keyed), {"minimum": minimum})
-    return {keyed[row[0]] for row in rows}
+def frequent_blocks(
+    conn: Connection, keys: Mapping[str, Iterable[str]], minimum: int
+) -> dict[str, set[str]]:
+    """Host -> which of its `keys` appear in at least `minimum` different articles of the
+    host (hosts with none left out), for all the hosts in one statement."""
+    keyed = {host_block_key(host, key): (host, key) for host, its in keys.items() for key in its}
+    frequent, _ = _statements(conn.dialect.name)
+    rows = execute_any(conn, frequent, "keys", sorted(keyed), {"minimum": minimum})
+    found: dict[str, set[str]] = {}
+    for (block_key,) in rows:
+        host, key = keyed[block_key]
+        found.setdefault(host, set()).add(key)
+    return found
 
 
 def articles_with_blocks(conn: Connection, host: str, keys: Iterable[str]) -> list[int]:
-    rows = execute_in_slots(conn, _WITH_BLOCKS, "key", sorted(_keyed(host, keys)))
+    _, with_blocks = _statements(conn.dialect.name)
+    rows = execute_any(conn, with_blocks, "keys", sorted({host_block_key(host, k) for k in keys}))
     return sorted({int(row[0]) for row in rows})
 
 

@@ -514,6 +514,55 @@ def test_an_article_that_fails_to_store_leaves_no_trace_and_the_others_go_in(
     assert not any(url.endswith("/7") for url in urls)
 
 
+def test_a_batch_decides_each_article_as_the_store_stands_at_its_turn(engine: Engine) -> None:
+    """A batch is looked up in the store once, before any of it is written; an article
+    that meets what an earlier one of the batch wrote (its URL, its text, a band of its
+    text, an article it changed) must still be decided on the store as it is by then."""
+    before = [
+        prepare("https://a.example/x", article(TEXTS[1]), T0),
+        prepare("https://a.example/y", article(TEXTS[2]), T0),
+    ]
+    with engine.begin() as conn:
+        take_in_all(IntakeTransaction(conn), before)
+    batch = [
+        prepare("https://o.example/a", article(TEXTS[3]), T0),  # new
+        prepare("https://c.example/a", article(edited(TEXTS[3], 0.02)), T0),  # copy of it
+        prepare("https://d.example/a", article(TEXTS[3]), T0),  # its text again
+        prepare("https://o.example/a?utm_source=x", article(edited(TEXTS[3], 0.05)), T0),
+        prepare("https://a.example/x", article(TEXTS[4]), T0),  # x changed
+        prepare("https://e.example/x", article(edited(TEXTS[1], 0.02)), T0),  # x's old text
+        prepare("https://f.example/y", article(edited(TEXTS[2], 0.02)), T0),  # copy of y
+        prepare("https://g.example/x", article(TEXTS[4]), T0),  # x's new text
+        prepare("https://h.example/x", article(TEXTS[1]), T0),  # x's old text
+    ]
+    ticks = (T0 + timedelta(seconds=n) for n in itertools.count(1))
+    with engine.begin() as conn:
+        # Not isolated, as the writer first tries: a wrong decision that breaks a unique
+        # constraint raises here instead of being retried.
+        outcomes = take_in_all(
+            IntakeTransaction(conn), batch, clock=lambda: next(ticks), isolated=False
+        )
+    with engine.connect() as conn:
+        url_of = dict(conn.execute(select(ArticleRow.id, ArticleRow.canonical_url)).all())
+    got = [
+        (o.outcome, url_of[o.article_id], o.duplicate_of and url_of[o.duplicate_of])
+        for o in outcomes
+        if isinstance(o, Intake)
+    ]
+    a, x, y = "https://o.example/a", "https://a.example/x", "https://a.example/y"
+    assert got == [
+        (Outcome.NEW, a, None),
+        (Outcome.NEAR_DUPLICATE, "https://c.example/a", a),
+        (Outcome.SAME_TEXT, a, None),
+        (Outcome.UPDATED, a, None),
+        (Outcome.UPDATED, x, None),
+        (Outcome.NEW, "https://e.example/x", None),  # x's bands are its new text's now
+        (Outcome.NEAR_DUPLICATE, "https://f.example/y", y),
+        (Outcome.SAME_TEXT, x, None),
+        (Outcome.NEAR_DUPLICATE, "https://h.example/x", "https://e.example/x"),
+    ]
+
+
 def test_an_original_and_its_copy_stored_at_the_same_moment_are_linked(engine: Engine) -> None:
     """Two workers' transactions: the copy's waits for the original's to end, so that it
     sees the original (PostgreSQL would otherwise let both run and each miss the other)."""

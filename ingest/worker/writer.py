@@ -13,16 +13,17 @@ original and its copy stored at the same moment by two workers would each miss t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Protocol
 
 from ingest.dedup.decide import Action, decide, outcome
 from ingest.dedup.prepare import Prepared, prepare
 from ingest.dedup.site_boilerplate import SITE_BOILERPLATE, strip_blocks
 from ingest.errors import IngestError, StoreConflict, StoreError
 from ingest.extract.article import Article
-from ingest.types import Claim, FetchRecord, Intake, utcnow
+from ingest.types import Candidate, Claim, FetchRecord, Intake, utcnow
 from storage.engine import SQLITE_INTAKE_CACHE_KIB
 from storage.intake import IntakeTransaction
 from storage.store import Store
@@ -76,6 +77,11 @@ def take_in_all(
     or the error that kept it out (its writes undone, the others unaffected). The per-host
     boilerplate counts are updated once for all of them.
 
+    What the store holds under the articles' URLs, hashes and band keys is looked up once
+    for the batch, not three statements an article; what an earlier article of the batch
+    wrote is looked up again (`_BatchLookups`), so that each decision is the one the store
+    as it stands at the article's turn gives.
+
     With a `clock`, each article is seen when it goes in rather than when it was prepared:
     articles prepared side by side in several processes are then first seen in the order
     they entered the store, so the earliest of a cluster of copies is the one the others
@@ -88,23 +94,25 @@ def take_in_all(
     outcomes: list[Intake | StoreError] = []
     counted: list[_Counted] = []
     transaction.lock_keys(key for prepared in items for key in prepared.collision_keys)
+    batch = _BatchLookups(transaction, items)
     for prepared in items:
         if clock is not None:
             prepared = replace(prepared, record=replace(prepared.record, seen_at=clock()))
         if not isolated:
-            intake, count = _take_in_one(transaction, prepared)
+            intake, count = _take_in_one(transaction, prepared, batch)
         else:
             try:
                 try:
                     with transaction.savepoint():
-                        intake, count = _take_in_one(transaction, prepared)
+                        intake, count = _take_in_one(transaction, prepared, batch)
                 except StoreConflict:
                     # Another worker stored the same text a moment ago: now it is visible.
                     with transaction.savepoint():
-                        intake, count = _take_in_one(transaction, prepared)
+                        intake, count = _take_in_one(transaction, prepared, transaction)
             except StoreError as exc:
                 outcomes.append(exc)
                 continue
+        batch.wrote(prepared, intake.article_id)
         outcomes.append(intake)
         if count is not None:
             counted.append(count)
@@ -112,18 +120,74 @@ def take_in_all(
     return outcomes
 
 
+class _Lookups(Protocol):
+    """What `decide` needs of the store: the article under one of some URLs, the article
+    with a text, the articles sharing a band key (oldest first)."""
+
+    def article_for_urls(self, urls: Iterable[str]) -> tuple[int, str] | None: ...
+    def article_with_hash(self, digest: str) -> int | None: ...
+    def near_candidates(self, keys: Sequence[int]) -> list[Candidate]: ...
+
+
+class _BatchLookups:
+    """The lookups of a batch's articles, answered from what the store held under all of
+    their URLs, hashes and band keys when the batch began (`Known`: three statements for
+    the batch). An answer the batch's own writes may have changed since is asked of the
+    store again: rows written under one of the URLs, the hash or a band key looked up,
+    which `Known` could not see, or a change to an article it returned (an update
+    replaces its hash, fingerprint and bands; its canonical URL stays)."""
+
+    def __init__(self, transaction: IntakeTransaction, items: Sequence[Prepared]) -> None:
+        self.transaction = transaction
+        self.known = transaction.known(
+            (url for prepared in items for url in prepared.record.urls),
+            (p.record.content_hash for p in items if p.record.content_hash is not None),
+            (key for prepared in items for key in prepared.band_keys),
+        )
+        self.urls: set[str] = set()
+        self.hashes: set[str] = set()
+        self.keys: set[int] = set()
+        self.articles: set[int] = set()
+
+    def wrote(self, prepared: Prepared, article_id: int) -> None:
+        """An article of the batch went in (as `article_id`)."""
+        self.urls.update(prepared.record.urls)
+        if prepared.record.content_hash is not None:
+            self.hashes.add(prepared.record.content_hash)
+        self.keys.update(prepared.band_keys)
+        self.articles.add(article_id)
+
+    def article_for_urls(self, urls: Iterable[str]) -> tuple[int, str] | None:
+        urls = list(urls)
+        if not self.urls.isdisjoint(urls):
+            return self.transaction.article_for_urls(urls)
+        return self.known.article_for_urls(urls)
+
+    def article_with_hash(self, digest: str) -> int | None:
+        found = self.known.article_with_hash(digest)
+        if digest in self.hashes or found in self.articles:
+            return self.transaction.article_with_hash(digest)
+        return found
+
+    def near_candidates(self, keys: Sequence[int]) -> list[Candidate]:
+        found = self.known.near_candidates(keys)
+        if not self.keys.isdisjoint(keys) or any(c.id in self.articles for c in found):
+            return self.transaction.near_candidates(keys)
+        return found
+
+
 def _take_in_one(
-    transaction: IntakeTransaction, prepared: Prepared
+    transaction: IntakeTransaction, prepared: Prepared, lookups: _Lookups
 ) -> tuple[Intake, _Counted | None]:
     record = prepared.record
     urls = list(record.urls)
-    by_url = transaction.article_for_urls(urls)
+    by_url = lookups.article_for_urls(urls)
     by_hash = None
     if by_url is None and record.content_hash is not None:
-        by_hash = transaction.article_with_hash(record.content_hash)
+        by_hash = lookups.article_with_hash(record.content_hash)
     candidates = []
     if by_url is None and by_hash is None:
-        candidates = transaction.near_candidates(prepared.band_keys, exclude=None)
+        candidates = lookups.near_candidates(prepared.band_keys)
     decision = decide(prepared, by_url, by_hash, candidates)
 
     if decision.action is Action.ADD_URLS:
@@ -149,21 +213,24 @@ def _strip_site_boilerplate(
     transaction: IntakeTransaction, counted: Sequence[_Counted], minimum: int
 ) -> None:
     """Count the articles' blocks for their host, then strip every block that has become
-    the host's boilerplate from every article of the host that has it."""
-    hosts: dict[str, list[_Counted]] = {}
+    the host's boilerplate from every article of the host that has it (each step one
+    statement for all the hosts of the batch). An article counted twice (a page and its
+    update in one batch) counts with its last blocks."""
+    latest: dict[int, _Counted] = {}
     for item in counted:
-        hosts.setdefault(item.host, []).append(item)
-    for host, items in hosts.items():
-        transaction.record_blocks(
-            host,
-            [(i.article_id, i.keys) for i in items if i.canonical],
-            replace=[i.article_id for i in items if i.canonical and not i.fresh],
-        )
-        keys = {key for i in items for key in i.keys}
-        frequent = transaction.frequent_blocks(host, keys, minimum)
-        if not frequent:
-            continue
-        mine = {i.article_id for i in items}
+        first = latest.get(item.article_id)
+        latest[item.article_id] = item if first is None else replace(item, fresh=first.fresh)
+    counted = list(latest.values())
+    canonical = [item for item in counted if item.canonical]
+    transaction.record_blocks(
+        [(i.host, i.article_id, i.keys) for i in canonical],
+        replace=[i.article_id for i in canonical if not i.fresh],
+    )
+    keys: dict[str, set[str]] = {}
+    for item in counted:
+        keys.setdefault(item.host, set()).update(item.keys)
+    for host, frequent in transaction.frequent_blocks(keys, minimum).items():
+        mine = {i.article_id for i in counted if i.host == host}
         for other in sorted(mine | set(transaction.articles_with_blocks(host, frequent))):
             old_text, old_html = transaction.article_content(other)
             new_text, new_html, removed = strip_blocks(old_text, old_html, frequent)
