@@ -8,10 +8,11 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, case, delete, insert, select
+from sqlalchemy import Connection, Table, bindparam, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ingest.types import ArticleRecord, decompress_html
+from storage.driver import insert_rows
 from storage.models import Article, ArticleUrl, RemovedBlock
 from storage.upsert import upsert
 
@@ -49,7 +50,7 @@ ARTICLE_COLUMNS = (
     "wall",
 )
 _DELETE_REMOVED = delete(RemovedBlock).where(RemovedBlock.article_id == bindparam("article_id"))
-_INSERT_REMOVED = insert(RemovedBlock)
+REMOVED: Table = RemovedBlock.__table__  # type: ignore[assignment]
 KEEP_ON_UPDATE = {"canonical_url", "first_seen_at", "content_changed_at", "duplicate_of"}
 
 
@@ -115,13 +116,8 @@ def store_article(
     if changed and not (created and unseen):
         conn.execute(_DELETE_REMOVED, {"article_id": article_id})
     if (created or changed) and record.removed:
-        conn.execute(
-            _INSERT_REMOVED,
-            [
-                {"article_id": article_id, "position": i, "reason": r.reason, "text": r.text}
-                for i, r in enumerate(record.removed)
-            ],
-        )
+        rows = [(article_id, i, r.reason, r.text) for i, r in enumerate(record.removed)]
+        insert_rows(conn, REMOVED, ("article_id", "position", "reason", "text"), rows)
     return StoredArticle(id=article_id, created=created, content_changed=changed and not created)
 
 
