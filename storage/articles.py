@@ -12,8 +12,8 @@ from sqlalchemy import Connection, Table, bindparam, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ingest.types import ArticleRecord, decompress_html
-from storage.driver import insert_rows
 from storage.models import Article, ArticleUrl, RemovedBlock
+from storage.pending import PendingRows
 from storage.upsert import upsert
 
 ARTICLES: Table = Article.__table__  # type: ignore[assignment]
@@ -50,7 +50,6 @@ ARTICLE_COLUMNS = (
     "wall",
 )
 _DELETE_REMOVED = delete(RemovedBlock).where(RemovedBlock.article_id == bindparam("article_id"))
-REMOVED: Table = RemovedBlock.__table__  # type: ignore[assignment]
 KEEP_ON_UPDATE = {"canonical_url", "first_seen_at", "content_changed_at", "duplicate_of"}
 
 
@@ -77,14 +76,17 @@ def store_article(
     record: ArticleRecord,
     duplicate_of: int | None = None,
     unseen: bool = False,
+    pending: PendingRows | None = None,
 ) -> StoredArticle:
     """Insert the article or update the one with the same canonical URL, atomically.
 
     An update keeps `first_seen_at`; `content_changed_at` moves only when the content hash
     changes. The removed blocks are replaced when the content is new or changed; `unseen`
     says that no article had any of the record's URLs a moment ago, so that a new one has
-    nothing to replace.
+    nothing to replace. Its URLs and removed blocks wait in `pending` when one is given
+    (see `storage.pending`); otherwise they are written at once.
     """
+    rows = PendingRows() if pending is None else pending
     row = {
         "canonical_url": record.canonical_url,
         "host": record.host,
@@ -112,12 +114,14 @@ def store_article(
     created = first_seen == record.seen_at
     changed = changed_at == record.seen_at
     urls = {record.canonical_url, *record.urls}
-    add_article_urls(conn, article_id, sorted(urls), record.seen_at)
+    rows.add_urls(dict.fromkeys(sorted(urls), article_id), record.seen_at)
     if changed and not (created and unseen):
+        rows.flush(conn)  # this article's blocks may wait there too
         conn.execute(_DELETE_REMOVED, {"article_id": article_id})
-    if (created or changed) and record.removed:
-        rows = [(article_id, i, r.reason, r.text) for i, r in enumerate(record.removed)]
-        insert_rows(conn, REMOVED, ("article_id", "position", "reason", "text"), rows)
+    if created or changed:
+        rows.removed += [(article_id, i, r.reason, r.text) for i, r in enumerate(record.removed)]
+    if pending is None:
+        rows.flush(conn)
     return StoredArticle(id=article_id, created=created, content_changed=changed and not created)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Table, bindparam, delete, func, select, text
 from ingest.types import Candidate
 from storage.driver import any_of, execute, execute_any, fill, insert_rows, slots
 from storage.models import Article, ArticleUrl, NearDupBand
+from storage.pending import PendingRows
 
 URL_SLOTS = 8  # an article's spellings of its URL: as seen, normalised, canonical, redirects
 KEY_SLOTS = 40  # an article's band keys (32 bands of the text, 8 of the lead)
@@ -200,10 +201,20 @@ def near_candidates(
 
 
 def replace_bands(
-    conn: Connection, article_id: int, keys: Sequence[int], replace: bool = True
+    conn: Connection,
+    article_id: int,
+    keys: Sequence[int],
+    replace: bool = True,
+    pending: PendingRows | None = None,
 ) -> None:
-    """The article's band keys; `replace=False` for a new article, which has none yet."""
+    """The article's band keys; `replace=False` for a new article, which has none yet.
+    The rows wait in `pending` when one is given (see `storage.pending`)."""
     if replace:
+        if pending is not None:
+            pending.flush(conn)  # this article's old keys may wait there
         conn.execute(_DELETE_BANDS, {"article_id": article_id})
     rows = [(key, article_id) for key in dict.fromkeys(keys)]
-    insert_rows(conn, BANDS, ("band_key", "article_id"), rows)
+    if pending is not None:
+        pending.bands += rows
+    else:
+        insert_rows(conn, BANDS, ("band_key", "article_id"), rows)

@@ -150,7 +150,9 @@ class Store:
         """The writer's transaction for a batch of articles (which waits for the others it
         could collide with: `IntakeTransaction.lock_keys`)."""
         with self._errors(), self.engine.begin() as conn:
-            yield IntakeTransaction(conn)
+            transaction = IntakeTransaction(conn)
+            yield transaction
+            transaction.flush()
 
     # -- schema -------------------------------------------------------------------------
 

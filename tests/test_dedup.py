@@ -44,7 +44,7 @@ from ingest.urls import canonical_url
 from ingest.worker.writer import parts, take_in, take_in_all
 from storage.intake import IntakeTransaction
 from storage.models import Article as ArticleRow
-from storage.models import ArticleUrl, RemovedBlock
+from storage.models import ArticleUrl, NearDupBand, RemovedBlock
 from tests.helpers.records import run_together
 
 TRUTH = Path(__file__).resolve().parents[2] / "shared" / "bench" / "aeb" / "ground-truth.json"
@@ -518,12 +518,16 @@ def test_a_batch_decides_each_article_as_the_store_stands_at_its_turn(engine: En
     """A batch is looked up in the store once, before any of it is written; an article
     that meets what an earlier one of the batch wrote (its URL, its text, a band of its
     text, an article it changed) must still be decided on the store as it is by then."""
+    z_seen = ("https://z.example/old-address",)
     before = [
         prepare("https://a.example/x", article(TEXTS[1]), T0),
         prepare("https://a.example/y", article(TEXTS[2]), T0),
+        prepare("https://z.example/story", article(TEXTS[7]), T0, seen_urls=z_seen),
     ]
     with engine.begin() as conn:
         take_in_all(IntakeTransaction(conn), before)
+    z_first = replace(article(TEXTS[5]), removed=(Removed("spam", "first"),))
+    z_later = replace(article(TEXTS[6]), removed=(Removed("spam", "later"),))
     batch = [
         prepare("https://o.example/a", article(TEXTS[3]), T0),  # new
         prepare("https://c.example/a", article(edited(TEXTS[3], 0.02)), T0),  # copy of it
@@ -534,6 +538,8 @@ def test_a_batch_decides_each_article_as_the_store_stands_at_its_turn(engine: En
         prepare("https://f.example/y", article(edited(TEXTS[2], 0.02)), T0),  # copy of y
         prepare("https://g.example/x", article(TEXTS[4]), T0),  # x's new text
         prepare("https://h.example/x", article(TEXTS[1]), T0),  # x's old text
+        prepare("https://z.example/story", z_first, T0),  # z changed twice, under
+        prepare(z_seen[0], z_later, T0),  # its two URLs
     ]
     ticks = (T0 + timedelta(seconds=n) for n in itertools.count(1))
     with engine.begin() as conn:
@@ -560,7 +566,22 @@ def test_a_batch_decides_each_article_as_the_store_stands_at_its_turn(engine: En
         (Outcome.NEAR_DUPLICATE, "https://f.example/y", y),
         (Outcome.SAME_TEXT, x, None),
         (Outcome.NEAR_DUPLICATE, "https://h.example/x", "https://e.example/x"),
+        (Outcome.UPDATED, "https://z.example/story", None),
+        (Outcome.UPDATED, "https://z.example/story", None),
     ]
+    # z's rows are its last version's: what the first change wrote was replaced, not added.
+    z_id = next(i for i, url in url_of.items() if url == "https://z.example/story")
+    with engine.connect() as conn:
+        bands = set(
+            conn.execute(
+                select(NearDupBand.band_key).where(NearDupBand.article_id == z_id)
+            ).scalars()
+        )
+        removed = list(
+            conn.execute(select(RemovedBlock.text).where(RemovedBlock.article_id == z_id)).scalars()
+        )
+    assert bands == set(batch[-1].band_keys)
+    assert removed == ["later"]
 
 
 def test_an_original_and_its_copy_stored_at_the_same_moment_are_linked(engine: Engine) -> None:

@@ -117,6 +117,7 @@ def take_in_all(
         if count is not None:
             counted.append(count)
     _strip_site_boilerplate(transaction, counted, site_min_articles)
+    transaction.flush()
     return outcomes
 
 
