@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, delete, func, select, text
 
 from ingest.types import Candidate
-from storage.driver import any_of, execute, execute_any, fill, insert_rows, slots
+from storage.driver import any_of, execute, execute_any, fill, insert_rows, pg_array, slots
 from storage.models import Article, ArticleUrl, NearDupBand
 from storage.pending import PendingRows
 
@@ -81,7 +81,7 @@ def lock_keys(conn: Connection, keys: Iterable[int]) -> None:
         return
     conn.execute(_SHARE_INTAKE, {"key": INTAKE_LOCK})
     if ordered := sorted(set(keys)):
-        conn.execute(_LOCK_KEYS, {"keys": ordered})
+        conn.execute(_LOCK_KEYS, {"keys": pg_array(ordered)})
 
 
 def hold_intake(conn: Connection) -> None:
