@@ -16,11 +16,13 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
+from ingest.config import Settings
 from ingest.errors import FeedParseError, IngestError, StoreError
 from ingest.extract.article import Article, extract_article
 from ingest.feeds.parse import ParsedFeed, parse_feed
+from ingest.text import int64_key
 from ingest.types import Removed
 from ingest.worker import page_workers, writer
 from ingest.worker.page_workers import Page, PageWorkers, StoreOptions
@@ -28,6 +30,7 @@ from storage.engine import create_store_engine
 from storage.models import Article as ArticleRow
 from storage.models import Feed
 from storage.schema import upgrade
+from storage.store import Store
 from tests.helpers.feeds import rss
 from tests.helpers.httpserver import TestServer, respond, send
 from tests.helpers.site import Site
@@ -390,7 +393,7 @@ def test_batches_waiting_for_the_writer_go_in_together_each_with_its_own_outcome
                 holding = conn.begin()  # BEGIN IMMEDIATE: the store's write lock
                 tasks = [asyncio.ensure_future(pool.process(pages[0]))]
                 # The first batch waits for the lock in the writer; the others queue up.
-                await until(lambda: pool._storing is not None and not pool._to_store)
+                await until(lambda: bool(pool._storing) and not pool._to_store)
                 tasks += [asyncio.ensure_future(pool.process(page)) for page in pages[1:]]
                 await until(lambda: len(pool._to_store) == len(pages) - 1)
                 queued = len(pool._to_store)
@@ -404,6 +407,57 @@ def test_batches_waiting_for_the_writer_go_in_together_each_with_its_own_outcome
     for n, article_id in enumerate(article_ids):
         assert f"number {n}," in stored_text(url, article_id)
     engine.dispose()
+
+
+def test_a_shared_store_gets_two_writer_processes_an_sqlite_file_one(database_url: str) -> None:
+    store = Store(database_url)
+    expected = {"sqlite": 1, "postgresql": 2}[store.engine.dialect.name]
+    assert StoreOptions.for_store(store, Settings()).writers == expected
+    store.close()
+
+
+def test_on_postgresql_a_second_writer_stores_while_the_first_waits(
+    pg_database_url: str,
+) -> None:
+    """Two writer processes on a shared store: a batch held up by another worker's lock on
+    one of its keys (its host here) does not hold up the next batch, which has none in
+    common with it; one writer would store them one after the other."""
+    url = pg_database_url
+    engine = create_store_engine(url)
+    held = int64_key("host\0a.example")  # a collision key of the first page
+
+    async def go() -> tuple[bool, int, int]:
+        pool = PageWorkers(StoreOptions(url, writers=2), workers=1, timeout=10.0)
+        pool.BATCH_PAGES = 1  # each page a batch of its own
+        try:
+            with engine.connect() as conn:
+                holding = conn.begin()
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": held})
+                first = asyncio.ensure_future(pool.process(Page(distinct_page(0), A_PAGE)))
+                second = await asyncio.wait_for(
+                    pool.process(Page(distinct_page(1), "https://b.example/1")), 60
+                )
+                waiting = not first.done()
+                holding.rollback()
+            return waiting, (await first).article_id, second.article_id
+        finally:
+            await pool.close()
+
+    waiting, first_id, second_id = asyncio.run(go())
+    assert waiting
+    assert stored_text(url, first_id).startswith("word0-")
+    assert stored_text(url, second_id).startswith("word1-")
+    engine.dispose()
+
+
+A_PAGE = "https://a.example/0"
+
+
+def distinct_page(n: int) -> bytes:
+    """A page no other `distinct_page` shares a band key with (`ordinary_page`s are near
+    copies of each other)."""
+    words = " ".join(f"word{n}-{i}" for i in range(120))
+    return f"<html><body><p>{words}.</p></body></html>".encode()
 
 
 def test_an_article_the_store_refuses_fails_alone_in_its_batch(tmp_path: Path) -> None:

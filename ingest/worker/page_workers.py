@@ -66,6 +66,20 @@ class StoreOptions:
     database_url: str
     keep_raw_html: bool = False
     site_min_articles: int = 5
+    writers: int = 1
+    """Writer processes: one for SQLite (its write lock admits one writer at a time); on
+    PostgreSQL two, so that one runs its Python while the server works on the other's
+    statements (their transactions wait for each other only on keys they share, as two
+    workers' do)."""
+
+    @classmethod
+    def for_store(cls, store: Store, settings: Settings) -> StoreOptions:
+        return cls(
+            store.url,
+            settings.store_raw_html,
+            settings.site_boilerplate_min_articles,
+            writers=2 if store.shared else 1,
+        )
 
 
 def extract_job(content: bytes, url: str, content_type: str | None) -> Article:
@@ -151,13 +165,16 @@ class PageWorkers:
             workers, _start_extractor, (store.keep_raw_html,), self.PRELOAD, timeout
         )
         self.writer = IsolatedPool(
-            1, writer.open_store, (store.database_url, store.site_min_articles), self.PRELOAD
+            store.writers,
+            writer.open_store,
+            (store.database_url, store.site_min_articles),
+            self.PRELOAD,
         )
         self._waiting: list[tuple[Page, asyncio.Future[Intake]]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._batches: set[asyncio.Task[None]] = set()
         self._to_store: _Group = []
-        self._storing: asyncio.Task[None] | None = None
+        self._storing: set[asyncio.Task[None]] = set()
         self.capacity = workers * self.QUEUED_BATCHES * self.BATCH_PAGES
         self.durations = Durations()  # extraction per page, intake per transaction
 
@@ -165,9 +182,7 @@ class PageWorkers:
     def for_settings(cls, store: Store, settings: Settings) -> PageWorkers:
         if store.in_memory:
             raise StoreError("worker processes need a database file, not an in-memory SQLite")
-        options = StoreOptions(
-            store.url, settings.store_raw_html, settings.site_boilerplate_min_articles
-        )
+        options = StoreOptions.for_store(store, settings)
         return cls(options, settings.extract_workers, settings.extract_timeout)
 
     async def process(self, page: Page) -> Intake:
@@ -221,14 +236,16 @@ class PageWorkers:
         prepared = await self._extract(pages, attempts)
         stored: _Stored = asyncio.get_running_loop().create_future()
         self._to_store.append((pages, prepared, stored))
-        if self._storing is None or self._storing.done():
-            self._storing = asyncio.ensure_future(self._store_queued())
+        self._storing = {task for task in self._storing if not task.done()}
+        if len(self._storing) < self.store.writers:
+            self._storing.add(asyncio.ensure_future(self._store_queued()))
         return await stored
 
     async def _store_queued(self) -> None:
-        """Hand the extracted batches to the writer, all those waiting in one transaction:
-        while the writer is busy, the batches that arrive are grouped (a group commit), so
-        the busier the store, the less each article costs it."""
+        """Hand the extracted batches to a writer, all those waiting in one transaction:
+        while the writers are busy, the batches that arrive are grouped (a group commit),
+        so the busier the store, the less each article costs it. One of these runs per
+        writer process at most."""
         while self._to_store:
             group, self._to_store = self._to_store, []
             pages = [page.stored() for batch, _, _ in group for page in batch]  # no content
@@ -289,7 +306,7 @@ class PageWorkers:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        tasks = [*self._batches, *([self._storing] if self._storing is not None else [])]
+        tasks = [*self._batches, *self._storing]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
