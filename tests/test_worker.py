@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import Engine, select, text, update
 
 from ingest.config import Settings
 from ingest.errors import FeedParseError, IngestError, StoreError
@@ -434,6 +434,10 @@ def test_on_postgresql_a_second_writer_stores_while_the_first_waits(
                 holding = conn.begin()
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": held})
                 first = asyncio.ensure_future(pool.process(Page(distinct_page(0), A_PAGE)))
+                for _ in range(1200):  # until a writer waits for the lock, however loaded
+                    if lock_waiters(engine):
+                        break
+                    await asyncio.sleep(0.05)
                 second = await asyncio.wait_for(
                     pool.process(Page(distinct_page(1), "https://b.example/1")), 60
                 )
@@ -451,6 +455,12 @@ def test_on_postgresql_a_second_writer_stores_while_the_first_waits(
 
 
 A_PAGE = "https://a.example/0"
+
+
+def lock_waiters(engine: Engine) -> int:
+    with engine.connect() as conn:
+        query = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        return int(conn.execute(text(query)).scalar_one())
 
 
 def distinct_page(n: int) -> bytes:
