@@ -77,10 +77,9 @@ def pg_array(values: Sequence[Any]) -> Any:
     """A PostgreSQL array parameter: integers as an array literal ('{1,2,3}', cast by the
     statement), since psycopg's list dumper checks every element against a regular
     expression (three times as long for a batch's band keys); any other values as a list.
-    The values are of one type, the first one's (integer columns here hold no NULL: one
-    would make the literal fail to parse, not go in wrong)."""
+    The values are of one type, the first one's, or None (NULL)."""
     if values and type(values[0]) is int:
-        return "{" + ",".join(map(str, values)) + "}"
+        return "{" + ",".join(map(str, values)).replace("None", "NULL") + "}"
     return list(values)
 
 

@@ -52,3 +52,49 @@ def test_lookups_find_articles_past_the_slots_on_both_engines(engine: Engine) ->
 def test_an_article_has_no_more_band_keys_than_the_lookup_has_slots() -> None:
     text = " ".join(f"word{i}" for i in range(500))
     assert len(band_keys(fingerprint(content_words(text)))) == KEY_SLOTS
+
+
+def test_the_fetch_log_and_entry_links_go_in_whole_on_both_engines(engine: Engine) -> None:
+    """One statement for all the rows on PostgreSQL (arrays, integers as a literal with
+    NULLs in it): every value arrives as it was given."""
+    from sqlalchemy import select
+
+    from ingest.errors import ErrorKind
+    from ingest.types import FetchRecord, utcnow
+    from storage.entries import EntryRecord, link_entries, upsert_entries
+    from storage.feeds import add_feeds
+    from storage.fetches import log_fetches
+    from storage.models import Entry, Fetch
+
+    now = utcnow()
+    records = [
+        FetchRecord("https://a.example/1", 200, 10, 1.5, None, None, None, now),
+        FetchRecord("https://a.example/2", None, 0, 2.5, None, ErrorKind.TIMEOUT, "slow", now),
+        FetchRecord("https://a.example/3", 404, 3, 0.5, None, ErrorKind.HTTP, "gone", now),
+    ]
+    with engine.begin() as conn:
+        log_fetches(conn, records)
+        add_feeds(conn, ["https://a.example/feed"], poll_interval=60)
+        upsert_entries(
+            conn, [EntryRecord(1, f"g{n}", f"https://a.example/{n}", None, None) for n in range(3)]
+        )
+        stored = [store_article(conn, article(f"https://a.example/{n}")).id for n in range(2)]
+        ids = list(conn.execute(select(Entry.id).order_by(Entry.id)).scalars())
+        link_entries(conn, {ids[0]: stored[1], ids[2]: stored[0]})
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                Fetch.url,
+                Fetch.status,
+                Fetch.bytes,
+                Fetch.duration_ms,
+                Fetch.error_kind,
+                Fetch.error,
+                Fetch.fetched_at,
+            ).order_by(Fetch.url)
+        ).all()
+        links = list(conn.execute(select(Entry.article_id).order_by(Entry.id)).scalars())
+    assert [tuple(r) for r in rows] == [
+        (r.url, r.status, r.bytes, r.duration_ms, r.error_kind, r.error, now) for r in records
+    ]
+    assert links == [stored[1], None, stored[0]]
