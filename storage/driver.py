@@ -139,11 +139,32 @@ def execute_in_slots(
 
 
 @lru_cache(maxsize=32)
-def _unnest_insert(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> str:
+def _unnest_insert(
+    dialect: Dialect, table: Table, columns: tuple[str, ...], unique: tuple[str, ...]
+) -> str:
     quote = dialect.identifier_preparer
     arrays = ", ".join(f"%s::{table.c[name].type.compile(dialect)}[]" for name in columns)
     names = ", ".join(quote.quote(name) for name in columns)
-    return f"INSERT INTO {quote.format_table(table)} ({names}) SELECT * FROM unnest({arrays})"
+    sql = f"INSERT INTO {quote.format_table(table)} ({names}) SELECT * FROM unnest({arrays})"
+    if unique:
+        sql += f" ON CONFLICT ({', '.join(quote.quote(name) for name in unique)}) DO NOTHING"
+    return sql
+
+
+def insert_new_rows(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    unique: Sequence[str],
+) -> None:
+    """On PostgreSQL, INSERT the `rows` whose `unique` key is not taken yet, in one
+    statement (as `insert_rows`); the values go as they are (aware datetimes included)."""
+    assert conn.dialect.name == "postgresql", "an unnested insert is PostgreSQL's"
+    if rows:
+        arrays = tuple(pg_array(column) for column in zip(*rows, strict=True))
+        sql = _unnest_insert(conn.dialect, table, tuple(columns), tuple(unique))
+        conn.exec_driver_sql(sql, arrays)
 
 
 @lru_cache(maxsize=32)
@@ -161,8 +182,7 @@ def insert_rows(
     if not rows:
         return
     if conn.dialect.name == "postgresql":
-        arrays = tuple(pg_array(column) for column in zip(*rows, strict=True))
-        conn.exec_driver_sql(_unnest_insert(conn.dialect, table, tuple(columns)), arrays)
+        insert_new_rows(conn, table, columns, rows, unique=())
         return
     compiled = _compiled(conn.dialect, _insert(table, tuple(columns)))
     if compiled.names == tuple(columns):  # positional, in the rows' order: as they are

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Table
 
-from storage.driver import insert_rows
+from storage.driver import insert_new_rows, insert_rows
 from storage.models import ArticleUrl, NearDupBand, RemovedBlock
 from storage.upsert import upsert
 
@@ -43,12 +43,19 @@ class PendingRows:
         that fails: the failure undoes the transaction, or the savepoint they belong to."""
         urls, bands, removed = self.urls, self.bands, self.removed
         self.clear()
-        if urls:
-            rows = [
-                {"url": url, "article_id": article_id, "first_seen_at": seen_at}
-                for url, (article_id, seen_at) in sorted(urls.items())
-            ]
-            upsert(conn, URLS, rows, key=["url"])
+        if urls and conn.dialect.name == "postgresql":  # one statement, not one a row
+            rows = [(url, article, seen_at) for url, (article, seen_at) in sorted(urls.items())]
+            insert_new_rows(conn, URLS, ("url", "article_id", "first_seen_at"), rows, ["url"])
+        elif urls:
+            upsert(
+                conn,
+                URLS,
+                [
+                    {"url": url, "article_id": article_id, "first_seen_at": seen_at}
+                    for url, (article_id, seen_at) in sorted(urls.items())
+                ],
+                key=["url"],
+            )
         insert_rows(conn, BANDS, ("band_key", "article_id"), bands)
         insert_rows(conn, REMOVED, ("article_id", "position", "reason", "text"), removed)
 

@@ -98,3 +98,25 @@ def test_the_fetch_log_and_entry_links_go_in_whole_on_both_engines(engine: Engin
         (r.url, r.status, r.bytes, r.duration_ms, r.error_kind, r.error, now) for r in records
     ]
     assert links == [stored[1], None, stored[0]]
+
+
+def test_waiting_urls_go_in_together_and_a_known_url_keeps_its_article(engine: Engine) -> None:
+    from sqlalchemy import select
+
+    from ingest.types import utcnow
+    from storage.models import ArticleUrl
+    from storage.pending import PendingRows
+
+    with engine.begin() as conn:
+        a = store_article(conn, article("https://a.example/1")).id
+        b = store_article(conn, article("https://a.example/2")).id
+        pending = PendingRows()
+        pending.add_urls({"https://a.example/1": b, "https://x.example/n": b}, utcnow())
+        pending.add_urls({"https://x.example/n": a, "https://x.example/m": a}, utcnow())
+        pending.flush(conn)
+        assert pending == PendingRows()
+    with engine.connect() as conn:
+        urls = dict(conn.execute(select(ArticleUrl.url, ArticleUrl.article_id)).all())
+    assert urls["https://a.example/1"] == a  # known already: stays
+    assert urls["https://x.example/n"] == b  # the first given wins
+    assert urls["https://x.example/m"] == a
