@@ -12,9 +12,8 @@ from sqlalchemy import Connection, Table, bindparam, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ingest.types import ArticleRecord, decompress_html
-from storage.models import Article, ArticleUrl, RemovedBlock
-from storage.pending import PendingRows
-from storage.upsert import upsert
+from storage.models import Article, RemovedBlock
+from storage.pending import PendingRows, write_urls
 
 ARTICLES: Table = Article.__table__  # type: ignore[assignment]
 
@@ -133,8 +132,7 @@ def add_article_urls(conn: Connection, article_id: int, urls: list[str], seen_at
 def add_urls(conn: Connection, urls: Mapping[str, int], seen_at: datetime) -> None:
     """Remember URLs (-> their article) in one statement; a URL already known keeps its
     article."""
-    rows = [{"url": u, "article_id": a, "first_seen_at": seen_at} for u, a in sorted(urls.items())]
-    upsert(conn, ArticleUrl.__table__, rows, key=["url"])  # type: ignore[arg-type]
+    write_urls(conn, {url: (article_id, seen_at) for url, article_id in urls.items()})
 
 
 def stored_page_ids(conn: Connection, since: datetime | None = None) -> list[int]:

@@ -70,9 +70,6 @@ def fill(name: str, values: Sequence[Any], count: int) -> dict[str, Any]:
     return {f"{name}{i}": value for i, value in enumerate(padded)}
 
 
-IN_SLOTS = 64
-
-
 def pg_array(values: Sequence[Any]) -> Any:
     """A PostgreSQL array parameter: integers as an array literal ('{1,2,3}', cast by the
     statement), since psycopg's list dumper checks every element against a regular
@@ -104,37 +101,20 @@ def execute_any(
     values: Sequence[Any],
     params: Mapping[str, Any] | None = None,
 ) -> list[Any]:
-    """The rows of `statement`, built with `any_of(..., name, dialect)`, for `values`: in
-    one statement on PostgreSQL, `ANY_CHUNK` values a statement elsewhere."""
+    """The rows (if it returns any) of `statement`, built with `any_of(..., name,
+    dialect)`, for `values`: in one statement on PostgreSQL, `ANY_CHUNK` values a statement
+    elsewhere."""
     if not values:
         return []
     if conn.dialect.name == "postgresql":
-        return list(conn.execute(statement, {**(params or {}), name: pg_array(values)}))
+        chunks = [pg_array(values)]
+    else:
+        chunks = [list(values[n : n + ANY_CHUNK]) for n in range(0, len(values), ANY_CHUNK)]
     rows: list[Any] = []
-    for start in range(0, len(values), ANY_CHUNK):
-        chunk = list(values[start : start + ANY_CHUNK])
-        rows += conn.execute(statement, {**(params or {}), name: chunk})
-    return rows
-
-
-def execute_in_slots(
-    conn: Connection,
-    statement: ClauseElement,
-    name: str,
-    values: Sequence[Any],
-    params: Mapping[str, Any] | None = None,
-    count: int = IN_SLOTS,
-) -> list[Any]:
-    """Run `statement`, whose `IN` has `slots(name, count)`, for `values` a slotful at a
-    time; the rows of all runs. One shape of statement for any number of values: an `IN`
-    list of each length is a statement of its own, and the driver keeps the last 128 it
-    prepared (large ones are 100 KiB each)."""
-    rows: list[Any] = []
-    for start in range(0, len(values), count):
-        chunk = fill(name, values[start : start + count], count)
-        result = execute(conn, statement, {**params, **chunk} if params else chunk)
+    for chunk in chunks:
+        result = conn.execute(statement, {**(params or {}), name: chunk})
         if result.returns_rows:
-            rows.extend(result)
+            rows += result
     return rows
 
 

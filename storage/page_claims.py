@@ -7,19 +7,25 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, delete, or_, select, update
 
 from ingest.owners import gone
 from storage.dedup import articles_for_urls
-from storage.driver import IN_SLOTS, execute_in_slots, slots
+from storage.driver import any_of, execute_any
 from storage.models import PageClaim
 from storage.upsert import insert_for
 
 CLAIMS: Table = PageClaim.__table__  # type: ignore[assignment]
-_RELEASE = delete(CLAIMS).where(
-    CLAIMS.c.url.in_(slots("url", IN_SLOTS)), CLAIMS.c.owner == bindparam("owner")
-)
+
+
+@lru_cache(maxsize=4)
+def _release(dialect: str) -> Any:
+    return delete(CLAIMS).where(
+        any_of(CLAIMS.c.url, "urls", dialect), CLAIMS.c.owner == bindparam("owner")
+    )
 
 
 def claim_pages(
@@ -72,7 +78,7 @@ def claim_unstored_pages(
 
 def release_pages(conn: Connection, urls: list[str], owner: str) -> None:
     """Let go of the pages a worker has finished with."""
-    execute_in_slots(conn, _RELEASE, "url", urls, {"owner": owner})
+    execute_any(conn, _release(conn.dialect.name), "urls", urls, {"owner": owner})
 
 
 class ClaimState(StrEnum):

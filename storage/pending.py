@@ -24,6 +24,18 @@ REMOVED: Table = RemovedBlock.__table__  # type: ignore[assignment]
 URLS: Table = ArticleUrl.__table__  # type: ignore[assignment]
 
 
+def write_urls(conn: Connection, urls: Mapping[str, tuple[int, datetime]]) -> None:
+    """URL -> (its article, first seen) rows in one statement; a URL already known keeps
+    its article. On PostgreSQL unnested arrays: an executemany there is a statement per
+    row."""
+    rows = sorted((url, article_id, seen_at) for url, (article_id, seen_at) in urls.items())
+    if conn.dialect.name == "postgresql":
+        insert_new_rows(conn, URLS, ("url", "article_id", "first_seen_at"), rows, ["url"])
+    elif rows:
+        named = [{"url": u, "article_id": a, "first_seen_at": t} for u, a, t in rows]
+        upsert(conn, URLS, named, key=["url"])
+
+
 @dataclass
 class PendingRows:
     urls: dict[str, tuple[int, datetime]] = field(default_factory=dict)
@@ -41,21 +53,11 @@ class PendingRows:
     def flush(self, conn: Connection) -> None:
         """Send what waits, one statement per table. The rows are gone from here even if
         that fails: the failure undoes the transaction, or the savepoint they belong to."""
+        if not (self.urls or self.bands or self.removed):
+            return
         urls, bands, removed = self.urls, self.bands, self.removed
         self.clear()
-        if urls and conn.dialect.name == "postgresql":  # one statement, not one a row
-            rows = [(url, article, seen_at) for url, (article, seen_at) in sorted(urls.items())]
-            insert_new_rows(conn, URLS, ("url", "article_id", "first_seen_at"), rows, ["url"])
-        elif urls:
-            upsert(
-                conn,
-                URLS,
-                [
-                    {"url": url, "article_id": article_id, "first_seen_at": seen_at}
-                    for url, (article_id, seen_at) in sorted(urls.items())
-                ],
-                key=["url"],
-            )
+        write_urls(conn, urls)
         insert_rows(conn, BANDS, ("band_key", "article_id"), bands)
         insert_rows(conn, REMOVED, ("article_id", "position", "reason", "text"), removed)
 
