@@ -36,6 +36,11 @@ def last_mark(text: str) -> str:
     return text.rstrip().rstrip(_CLOSERS)[-1:]
 
 
+def fewer_words_than(text: str, count: int) -> bool:
+    """Whether the text has fewer than `count` words, split no further than that."""
+    return len(text.split(maxsplit=count - 1)) < count
+
+
 def int64_key(name: str) -> int:
     """One signed 64-bit number for a string (a collision would need 2^32 strings)."""
     digest = hashlib.blake2b(name.encode(), digest_size=8).digest()

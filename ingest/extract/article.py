@@ -27,7 +27,7 @@ from ingest.extract.nesting import bounded_nesting
 from ingest.extract.sanitize import sanitise_html
 from ingest.extract.walls import Wall, wall_reason
 from ingest.http.charset import decode_html, html_for_parser
-from ingest.text import normalise
+from ingest.text import fewer_words_than, normalise
 from ingest.types import Block, BlockKind, RemovalReason, Removed, TextSource
 
 __all__ = ["Article", "decode_html", "extract_article"]
@@ -84,7 +84,7 @@ def extract_article(
     except RecursionError:  # absurdly deep markup: fall back to its paragraphs
         blocks, pruned = paragraph_blocks(tree), []
     article = article_from_blocks(blocks, meta.title, pruned, meta.language)
-    if article.wall is not None or article.word_count < RECONSIDER_WORDS:
+    if article.wall is not None or fewer_words_than(article.text, RECONSIDER_WORDS):
         # The box chosen is a consent, sign-up or paywall box, or holds little: when the
         # page's own paragraphs make a much longer article, they are the article instead.
         fallback = article_from_blocks(

@@ -216,9 +216,10 @@ def _clean(text: str) -> str:
 
 
 def _text_length(node: LexborNode) -> int:
-    """About len(_clean(node's text)): its text nodes stripped and joined by a space, in C
-    (within 3% on average, a quarter of the cost of splitting a container's whole text)."""
-    return len(node.text(deep=True, separator=" ", strip=True))
+    """About len(_clean(node's text)): its text nodes but the blank ones (the markup's
+    indentation), joined in C (within 5% on average; stripping each text node costs half
+    as much again, cleaning the whole text twice as much)."""
+    return len(node.text(deep=True, skip_empty=True))
 
 
 def _clean_length(text: str) -> int:

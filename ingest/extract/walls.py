@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from enum import StrEnum
 
-from ingest.text import normalise
+from ingest.text import fewer_words_than, normalise
 
 
 class Wall(StrEnum):
@@ -66,6 +66,7 @@ _VOCABULARY = {
         r"(?:a )?(?:human|robot)|checking your browser)"
     ),
 }
+_ANY_TERM = re.compile("|".join(f"(?:{pattern.pattern})" for pattern in _VOCABULARY.values()))
 _MIN_TERMS = {Wall.PAYWALL: 1, Wall.CONSENT: 2, Wall.JAVASCRIPT: 1}
 
 
@@ -80,8 +81,8 @@ def _kind_of(block: str) -> Wall | None:
 
 def wall_reason(blocks: Sequence[str]) -> Wall | None:
     """The kind of wall these blocks of text are, or None for an article."""
-    if sum(map(len, blocks)) > WALL_MAX_CHARS or (
-        sum(len(block.split()) for block in blocks) > WALL_MAX_WORDS
+    if sum(map(len, blocks)) > WALL_MAX_CHARS or not fewer_words_than(
+        " ".join(blocks), WALL_MAX_WORDS + 1
     ):
         return None  # most pages: no need to look closer
     normalised = [normalise(block) for block in blocks]
@@ -89,6 +90,8 @@ def wall_reason(blocks: Sequence[str]) -> Wall | None:
     total = sum(words)
     if total == 0:
         return Wall.EMPTY
+    if _ANY_TERM.search("\n".join(normalised)) is None:
+        return None  # no block uses any wall's words (one search, not one per block)
     counted: dict[Wall, int] = {}
     for block, count in zip(normalised, words, strict=True):
         kind = _kind_of(block)
