@@ -86,10 +86,10 @@ def extract_article(
     article = article_from_blocks(blocks, meta.title, pruned, meta.language)
     if article.wall is not None or fewer_words_than(article.text, RECONSIDER_WORDS):
         # The box chosen is a consent, sign-up or paywall box, or holds little: when the
-        # page's own paragraphs make a much longer article, they are the article instead.
-        fallback = article_from_blocks(
-            paragraph_blocks(LexborHTMLParser(markup)), meta.title, language=meta.language
-        )
+        # page's own paragraphs make a much longer article, they are the article instead
+        # (read from the same tree: what pruning took out of the box, hidden text and
+        # sharing widgets, stays out).
+        fallback = article_from_blocks(paragraph_blocks(tree), meta.title, language=meta.language)
         if fallback.wall is None and fallback.word_count >= max(
             RECONSIDER_MIN_WORDS, RECONSIDER_RATIO * article.word_count
         ):

@@ -27,7 +27,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingest.text import containing_any, ends_sentence, last_mark, normalise
+from ingest.text import containing_any, ends_sentence, last_mark, normalise_all
 from ingest.types import Block, BlockKind, RemovalReason, Removed
 
 # Labels that introduce lists of other stories, in several languages. One signal among
@@ -110,8 +110,8 @@ class _Features:
 
     __slots__ = ("key", "length", "headline_shaped")
 
-    def __init__(self, block: Block) -> None:
-        self.key = key = normalise(block.text)
+    def __init__(self, block: Block, key: str) -> None:
+        self.key = key
         # Words in the key: it is single-spaced, so its spaces + 1.
         self.length = key.count(" ") + 1 if key else 0
         # Short, and not a sentence: how other stories' titles look.
@@ -316,7 +316,8 @@ def _calls_to_action(low: str, length: int) -> bool:
 
 
 def clean_blocks(blocks: Sequence[Block]) -> Cleaned:
-    features = [_Features(b) for b in blocks]
+    keys = normalise_all([block.text for block in blocks])
+    features = [_Features(block, key) for block, key in zip(blocks, keys, strict=True)]
     removed = find_duplicates(features)
     removed.update(find_related(blocks, features, set(removed)))
     removed.update(find_boilerplate(blocks, features, set(removed)))

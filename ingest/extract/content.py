@@ -275,19 +275,25 @@ def _hint_key(node: LexborNode) -> str:
     return f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
 
 
-def _negative_nodes(body: LexborNode) -> list[LexborNode]:
-    """Nodes whose class or id contains a negative hint.
+def _negative_nodes(root: LexborNode) -> list[LexborNode]:
+    """Nodes whose class or id contains a negative hint, in document order (an outer node
+    before those inside it).
 
     A CSS selector per hint makes Lexbor test every element against ~100 substring
     selectors, and a regex alternation per element is no faster; so the hints are looked
     for in the page's distinct class/id strings all at once.
     """
-    groups: dict[str, list[LexborNode]] = {}
-    for node in body.css("[class], [id]"):
-        groups.setdefault(_hint_key(node), []).append(node)
-    keys = list(groups)
-    hit = containing_any(keys, NEGATIVE_HINTS)
-    return [node for index in sorted(hit) for node in groups[keys[index]]]
+    nodes = root.css("[class], [id]")
+    keys = [_hint_key(node) for node in nodes]
+    distinct = list(dict.fromkeys(keys))
+    hit = {distinct[index] for index in containing_any(distinct, NEGATIVE_HINTS)}
+    return [node for node, key in zip(nodes, keys, strict=True) if key in hit]
+
+
+@lru_cache(maxsize=8192)
+def _negative_key(key: str) -> bool:
+    """Whether a lower-cased class/id string holds a negative hint."""
+    return any(hint in key for hint in NEGATIVE_HINTS)
 
 
 _RELATED_HINTS = (
@@ -385,7 +391,7 @@ def _structure(node: LexborNode, template: set[str]) -> bool:
     if not tokens or not all(token in template for token in tokens):
         return False
     node_id = attrs.get("id")
-    return not (node_id and containing_any([node_id.lower()], NEGATIVE_HINTS))
+    return not (node_id and _negative_key(node_id.lower()))
 
 
 def _around_cells(body: LexborNode) -> set[int]:
@@ -1002,8 +1008,12 @@ def _dropped(node: LexborNode) -> list[tuple[LexborNode, RemovalReason | None]]:
 def _hinted_reason(node: LexborNode) -> RemovalReason | None:
     """The reason a node's class or id gives for it not being the article's, if any (none
     for screen-reader text, or a class that may name the article itself)."""
-    key = _hint_key(node)
-    if not containing_any([key], NEGATIVE_HINTS) or MAYBE_CONTENT.search(key):
+    return _key_reason(_hint_key(node))
+
+
+@lru_cache(maxsize=8192)
+def _key_reason(key: str) -> RemovalReason | None:
+    if not _negative_key(key) or MAYBE_CONTENT.search(key):
         return None
     if any(hint in key for hint in _UNSEEN_HINTS):
         return None

@@ -85,13 +85,16 @@ def wall_reason(blocks: Sequence[str]) -> Wall | None:
         " ".join(blocks), WALL_MAX_WORDS + 1
     ):
         return None  # most pages: no need to look closer
+    joined = normalise("\n".join(blocks))
+    if not joined:
+        return Wall.EMPTY
+    if _ANY_TERM.search(joined) is None:
+        return None  # no block uses any wall's words: told at once, not block by block
     normalised = [normalise(block) for block in blocks]
     words = [len(block.split()) for block in normalised]
     total = sum(words)
     if total == 0:
         return Wall.EMPTY
-    if _ANY_TERM.search("\n".join(normalised)) is None:
-        return None  # no block uses any wall's words (one search, not one per block)
     counted: dict[Wall, int] = {}
     for block, count in zip(normalised, words, strict=True):
         kind = _kind_of(block)
