@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import cached_property
 from html import escape
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborDocumentOptions, LexborHTMLParser
 
 from ingest.extract.clean import clean_blocks
 from ingest.extract.content import extract_blocks, paragraph_blocks
@@ -77,7 +77,9 @@ def extract_article(
     html: str | bytes, url: str | None = None, content_type: str | None = None
 ) -> Article:
     markup = bounded_nesting(html_for_parser(html, content_type))
-    tree = LexborHTMLParser(markup)
+    # Without DOM mutation events (a <selectedcontent> mirroring its <option>, say): the
+    # markup as written, a few percent sooner.
+    tree = LexborHTMLParser(markup, options=LexborDocumentOptions.WO_EVENTS)
     meta = extract_metadata(tree, url, markup)
     try:
         blocks, pruned = extract_blocks(tree)
