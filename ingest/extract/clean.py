@@ -105,21 +105,29 @@ class Cleaned:
 
 
 class _Features:
-    """What the rules look at, computed once per block. (A plain class: a frozen dataclass
-    costs a microsecond per block in `__init__` alone, a tenth of cleaning.)"""
+    """What the rules look at, computed once per block (and whether it is shaped like a
+    headline only when a rule asks: most blocks are never asked). A plain class: a frozen
+    dataclass costs a microsecond per block in `__init__` alone, a tenth of cleaning."""
 
-    __slots__ = ("key", "length", "headline_shaped")
+    __slots__ = ("key", "length", "_block", "_headline_shaped")
 
     def __init__(self, block: Block, key: str) -> None:
         self.key = key
         # Words in the key: it is single-spaced, so its spaces + 1.
         self.length = key.count(" ") + 1 if key else 0
-        # Short, and not a sentence: how other stories' titles look.
-        self.headline_shaped = (
-            block.kind in (BlockKind.PARAGRAPH, BlockKind.LIST_ITEM, BlockKind.HEADING)
-            and HEADLINE_WORDS[0] <= self.length <= HEADLINE_WORDS[1]
-            and _title_like(block.text)
-        )
+        self._block = block
+        self._headline_shaped: bool | None = None
+
+    @property
+    def headline_shaped(self) -> bool:
+        """Short, and not a sentence: how other stories' titles look."""
+        if self._headline_shaped is None:
+            self._headline_shaped = (
+                self._block.kind in (BlockKind.PARAGRAPH, BlockKind.LIST_ITEM, BlockKind.HEADING)
+                and HEADLINE_WORDS[0] <= self.length <= HEADLINE_WORDS[1]
+                and _title_like(self._block.text)
+            )
+        return self._headline_shaped
 
     @property
     def words(self) -> list[str]:
