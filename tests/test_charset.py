@@ -7,9 +7,12 @@ from __future__ import annotations
 import codecs
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ingest.extract.article import extract_article
-from ingest.http.charset import choose_charset, codec_for_label, decode_html
+from ingest.http.charset import choose_charset, codec_for_label, decode_html, utf8_html
+from ingest.types import compress_html, decompress_html
 
 FRENCH = (
     "« Le gouvernement a annoncé une réforme très attendue », a-t-il dit — déjà critiquée. " * 4
@@ -86,3 +89,22 @@ def test_a_byte_order_mark_comes_first() -> None:
 def test_valid_utf8_wins_over_a_wrong_declaration() -> None:
     raw = page(FRENCH, '<meta charset="iso-8859-1">').encode("utf-8")
     assert choose_charset(raw, "iso-8859-1") == "utf-8"
+
+
+def test_utf8_bytes_are_kept_as_they_are() -> None:
+    content = page(FRENCH).encode("utf-8")
+    assert utf8_html(content) is content
+    assert utf8_html(b"<p>ascii</p>") == b"<p>ascii</p>"
+
+
+def test_other_encodings_and_a_byte_order_mark_become_plain_utf8() -> None:
+    content = page(FRENCH, '<meta charset="windows-1252">').encode("cp1252")
+    assert utf8_html(content).decode("utf-8") == decode_html(content)
+    assert utf8_html(codecs.BOM_UTF8 + b"<p>x</p>") == b"<p>x</p>"
+
+
+@given(st.binary(max_size=300) | st.text(max_size=100).map(lambda t: t.encode("utf-8", "replace")))
+def test_the_raw_html_kept_reads_back_as_the_decoded_page(content: bytes) -> None:
+    assert decompress_html(compress_html(utf8_html(content, "text/html"))) == decode_html(
+        content, "text/html"
+    )

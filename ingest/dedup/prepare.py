@@ -62,7 +62,7 @@ def prepare(
     article: Article,
     seen_at: datetime,
     seen_urls: Sequence[str] = (),
-    raw_html: str | None = None,
+    raw_html: str | bytes | None = None,
 ) -> Prepared:
     canonical = choose_canonical_url(page_url, article.canonical_url)
     blocks = normalised_blocks(article.text)

@@ -130,6 +130,14 @@ def html_for_parser(content: bytes | str, content_type: str | None = None) -> by
     return decode_html(content, content_type)
 
 
+def utf8_html(content: bytes, content_type: str | None = None) -> bytes:
+    """The page as UTF-8 bytes (what `decode_html` gives, encoded): the bytes themselves
+    when they are UTF-8 already, neither decoded nor encoded again."""
+    if not content.startswith(_BOM_PREFIXES) and (content.isascii() or _utf8(content) is not None):
+        return content
+    return decode_html(content, content_type).encode("utf-8")
+
+
 def _utf8(content: bytes) -> str | None:
     """The text, when the bytes are UTF-8 without a byte order mark (the common case,
     taken before looking at any declaration: see the module's docstring)."""

@@ -29,7 +29,7 @@ from ingest.errors import ErrorKind, ExtractError, FeedParseError, IngestError, 
 from ingest.extract.article import Article, extract_article
 from ingest.extract.feed import with_feed
 from ingest.feeds.parse import ParsedFeed, parse_feed
-from ingest.http.charset import decode_html
+from ingest.http.charset import utf8_html
 from ingest.types import Claim, EntryData, FetchRecord, Intake, utcnow
 from ingest.worker import writer
 from ingest.worker.durations import Durations
@@ -109,7 +109,7 @@ def _prepared(job: Job, page: Page) -> Prepared | ExtractError:
             from_page = None if page.feed_only else job(page.content, page.url, page.content_type)
             article = with_feed(from_page, page.feed)
         keep = _keep_raw_html and not page.feed_only
-        raw = decode_html(page.content, page.content_type) if keep else None
+        raw = utf8_html(page.content, page.content_type) if keep else None
         # Seen "now" for the record; the writer stamps it again as it goes into the store.
         return prepare(page.url, article, utcnow(), page.seen_urls, raw)
     except Exception as exc:  # noqa: BLE001 - reported for this page alone

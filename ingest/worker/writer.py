@@ -55,7 +55,7 @@ def take_in(
     article: Article,
     seen_at: datetime,
     seen_urls: Sequence[str] = (),
-    raw_html: str | None = None,
+    raw_html: str | bytes | None = None,
     site_min_articles: int = 5,
 ) -> Intake:
     """Take one article in, in the caller's transaction."""
