@@ -54,13 +54,20 @@ def normalise(text: str) -> str:
         text = html.unescape(text)
     # Words only: quotes, dashes and other punctuation fall away with the spacing.
     if not text.isascii():
-        for mark in _COMMON_MARKS:  # often the only non-ASCII characters of a text
-            if mark in text:
-                text = text.replace(mark, " ")
+        text = _without_common_marks(text)
         if not text.isascii():
             text = unicodedata.normalize("NFKC", text).casefold()
             return " ".join(_NON_WORD.split(text)).strip()
     return " ".join(text.encode().translate(_ASCII_WORDS).decode().split())
+
+
+def _without_common_marks(text: str) -> str:
+    """Spaces for the quotes, dashes and other marks that are often a text's only
+    non-ASCII characters (separators either way)."""
+    for mark in _COMMON_MARKS:
+        if mark in text:
+            text = text.replace(mark, " ")
+    return text
 
 
 # Between texts normalised together: kept by the ASCII table, where all else that is not
@@ -81,9 +88,7 @@ def normalise_all(texts: Sequence[str]) -> list[str]:
     if joined.count(_TEXT_BREAK) != len(texts) - 1:
         return [normalise(text) for text in texts]  # a text holds a break (or none is given)
     if not joined.isascii():
-        for mark in _COMMON_MARKS:
-            if mark in joined:
-                joined = joined.replace(mark, " ")
+        joined = _without_common_marks(joined)
         if not joined.isascii():
             return [normalise(text) for text in texts]
     folded = joined.encode().translate(_ASCII_WORDS_AND_BREAKS).decode()
