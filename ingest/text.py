@@ -54,45 +54,13 @@ def normalise(text: str) -> str:
         text = html.unescape(text)
     # Words only: quotes, dashes and other punctuation fall away with the spacing.
     if not text.isascii():
-        text = _without_common_marks(text)
+        for mark in _COMMON_MARKS:  # often the only non-ASCII characters of a text
+            if mark in text:
+                text = text.replace(mark, " ")
         if not text.isascii():
             text = unicodedata.normalize("NFKC", text).casefold()
             return " ".join(_NON_WORD.split(text)).strip()
     return " ".join(text.encode().translate(_ASCII_WORDS).decode().split())
-
-
-def _without_common_marks(text: str) -> str:
-    """Spaces for the quotes, dashes and other marks that are often a text's only
-    non-ASCII characters (separators either way)."""
-    for mark in _COMMON_MARKS:
-        if mark in text:
-            text = text.replace(mark, " ")
-    return text
-
-
-# Between texts normalised together: kept by the ASCII table, where all else that is not
-# a word character becomes a space.
-_TEXT_BREAK = "\x1e"
-_ASCII_WORDS_AND_BREAKS = (
-    _ASCII_WORDS[: ord(_TEXT_BREAK)] + _TEXT_BREAK.encode() + _ASCII_WORDS[ord(_TEXT_BREAK) + 1 :]
-)
-
-
-def normalise_all(texts: Sequence[str]) -> list[str]:
-    """`[normalise(text) for text in texts]`, with one pass of each step over them all when
-    they are ASCII once entities and common marks are folded (most pages' blocks): a
-    block's few characters cost less than the calls that fold them."""
-    joined = _TEXT_BREAK.join(texts)
-    if "&" in joined:
-        joined = html.unescape(joined)
-    if joined.count(_TEXT_BREAK) != len(texts) - 1:
-        return [normalise(text) for text in texts]  # a text holds a break (or none is given)
-    if not joined.isascii():
-        joined = _without_common_marks(joined)
-        if not joined.isascii():
-            return [normalise(text) for text in texts]
-    folded = joined.encode().translate(_ASCII_WORDS_AND_BREAKS).decode()
-    return [" ".join(part.split()) for part in folded.split(_TEXT_BREAK)]
 
 
 _SEPARATOR = "\n"

@@ -27,7 +27,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingest.text import containing_any, ends_sentence, last_mark, normalise_all
+from ingest.text import containing_any, ends_sentence, last_mark, normalise
 from ingest.types import Block, BlockKind, RemovalReason, Removed
 
 # Labels that introduce lists of other stories, in several languages. One signal among
@@ -324,8 +324,7 @@ def _calls_to_action(low: str, length: int) -> bool:
 
 
 def clean_blocks(blocks: Sequence[Block]) -> Cleaned:
-    keys = normalise_all([block.text for block in blocks])
-    features = [_Features(block, key) for block, key in zip(blocks, keys, strict=True)]
+    features = [_Features(block, normalise(block.text)) for block in blocks]
     removed = find_duplicates(features)
     removed.update(find_related(blocks, features, set(removed)))
     removed.update(find_boilerplate(blocks, features, set(removed)))
