@@ -224,6 +224,23 @@ def test_a_date_in_the_url_comes_before_a_date_in_the_text() -> None:
     assert published == datetime(2023, 10, 3, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    ("declared", "published"),
+    [
+        # In UTC, past midnight where the site is: the day in the path is the site's.
+        ("2025-12-19T02:41:41+00:00", datetime(2025, 12, 18, tzinfo=UTC)),
+        # On the path's day: the declared time is kept, hour and all.
+        ("2025-12-18T21:41:41+00:00", datetime(2025, 12, 18, 21, 41, 41, tzinfo=UTC)),
+    ],
+)
+def test_the_day_in_the_url_outranks_a_declared_time_on_another_day(
+    declared: str, published: datetime
+) -> None:
+    head = f'<meta property="article:published_time" content="{declared}">'
+    page = f"<html><head>{head}</head><body><h1>Die Brücke</h1>{BODY}</body></html>"
+    assert extract_article(page, "https://x.example/2025/12/18/bridge/").published == published
+
+
 def test_a_link_to_the_authors_page_is_the_byline() -> None:
     page = (
         "<html><body><h1>Die Brücke</h1><div class='meta'><svg></svg>"

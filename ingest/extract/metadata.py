@@ -566,6 +566,11 @@ def extract_metadata(
         # The publisher's name (or an id) where the writer's belongs: a visible byline, if
         # there is one, names the writer.
         declared_author = shown.byline() or (None if declared_author.isdigit() else declared_author)
+    # A day in the URL's path is the site's own, fixed when the story first went up: it
+    # outranks a declared time that falls on another day (a time in UTC past midnight
+    # where the site is, a date rewritten by an update). A declared time on that day is
+    # kept, for its hour.
+    url_day = _date_in_url(url)
     published = (
         ld.get("published")
         or parse_date(
@@ -591,9 +596,11 @@ def extract_metadata(
             or _other_published(meta)  # looked for only when no usual name is there
         )
         or _time_element(found.times)
-        or _date_in_url(url)
+        or url_day
         or shown.date(found.headline)
     )
+    if url_day is not None and published is not None and published.date() != url_day.date():
+        published = url_day
     image = _first(meta.get("og:image"), meta.get("twitter:image"), ld.get("lead_image"))
     declared = _tidy(
         _first(ld.get("title"), meta.get("og:title"), meta.get("twitter:title"))
