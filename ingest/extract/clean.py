@@ -111,8 +111,8 @@ class _Features:
 
     __slots__ = ("key", "length", "_block", "_headline_shaped")
 
-    def __init__(self, block: Block, key: str) -> None:
-        self.key = key
+    def __init__(self, block: Block) -> None:
+        self.key = key = normalise(block.text)
         # Words in the key: it is single-spaced, so its spaces + 1.
         self.length = key.count(" ") + 1 if key else 0
         self._block = block
@@ -324,7 +324,7 @@ def _calls_to_action(low: str, length: int) -> bool:
 
 
 def clean_blocks(blocks: Sequence[Block]) -> Cleaned:
-    features = [_Features(block, normalise(block.text)) for block in blocks]
+    features = [_Features(b) for b in blocks]
     removed = find_duplicates(features)
     removed.update(find_related(blocks, features, set(removed)))
     removed.update(find_boilerplate(blocks, features, set(removed)))
