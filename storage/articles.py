@@ -124,11 +124,6 @@ def store_article(
     return StoredArticle(id=article_id, created=created, content_changed=changed and not created)
 
 
-def add_article_urls(conn: Connection, article_id: int, urls: list[str], seen_at: datetime) -> None:
-    """Remember more URLs of an article; a URL already known keeps its article."""
-    add_urls(conn, dict.fromkeys(urls, article_id), seen_at)
-
-
 def add_urls(conn: Connection, urls: Mapping[str, int], seen_at: datetime) -> None:
     """Remember URLs (-> their article) in one statement; a URL already known keeps its
     article."""

@@ -76,9 +76,9 @@ class IntakeTransaction:
         self.flush()
         return dedup.article_with_hash(self.conn, digest)
 
-    def near_candidates(self, keys: Sequence[int], exclude: int | None = None) -> list[Candidate]:
+    def near_candidates(self, keys: Sequence[int]) -> list[Candidate]:
         self.flush()
-        return dedup.near_candidates(self.conn, keys, exclude=exclude)
+        return dedup.near_candidates(self.conn, keys)
 
     def frequent_blocks(
         self, keys: Mapping[str, Iterable[str]], minimum: int

@@ -125,7 +125,7 @@ def html_for_parser(content: bytes | str, content_type: str | None = None) -> by
     decoded to text."""
     if isinstance(content, str):
         return storable_utf8(content)
-    if content.isascii() or _utf8(content) is not None:
+    if _plain_utf8(content):
         return content
     return decode_html(content, content_type)
 
@@ -133,9 +133,14 @@ def html_for_parser(content: bytes | str, content_type: str | None = None) -> by
 def utf8_html(content: bytes, content_type: str | None = None) -> bytes:
     """The page as UTF-8 bytes (what `decode_html` gives, encoded): the bytes themselves
     when they are UTF-8 already, neither decoded nor encoded again."""
-    if not content.startswith(_BOM_PREFIXES) and (content.isascii() or _utf8(content) is not None):
+    if _plain_utf8(content):
         return content
     return decode_html(content, content_type).encode("utf-8")
+
+
+def _plain_utf8(content: bytes) -> bool:
+    """UTF-8 as it is: ASCII, or UTF-8 that decodes, without a byte order mark."""
+    return content.isascii() or _utf8(content) is not None
 
 
 def _utf8(content: bytes) -> str | None:
