@@ -12,6 +12,9 @@ worker's writer does (`Store.intake` + `take_in_all`); the articles are prepared
 fingerprint, keys) before the clock starts. Prints the aggregate articles/s per engine and
 writer count, its ratio to one writer's, and how many of the copies were linked to their
 original (all of them, or the locking is wrong).
+
+`--hosts N` puts the articles on N sites, as a worker's feeds are: every batch then holds
+articles of hosts the other writers' batches hold too.
 """
 
 from __future__ import annotations
@@ -42,16 +45,23 @@ from tests.helpers.benchmarks import wcxb_pages  # noqa: E402
 BATCH = 32
 
 
-def articles(seed: int = 5) -> list[tuple[str, str]]:
-    """(URL, text) of each real article and of its near copy, original then copy."""
+def articles(hosts: int | None = None, seed: int = 5) -> list[tuple[str, str]]:
+    """(URL, text) of each real article and of its near copy, original then copy: on their
+    own sites, or spread over `hosts` sites."""
     rng = random.Random(seed)
     items = []
     for n, page in enumerate(wcxb_pages()):
         words = page.text.split(" ")
         for i in rng.sample(range(len(words)), max(1, len(words) // 50)):
             words[i] = f"edit{rng.randrange(10**6)}"
-        items.append((page.url or f"https://page-{n}.example/", page.text))
-        items.append((f"https://syndicated-{n}.example/story/{n}", " ".join(words)))
+        if hosts is None:
+            original = page.url or f"https://page-{n}.example/"
+            copy = f"https://syndicated-{n}.example/story/{n}"
+        else:
+            original = f"https://site-{n % hosts}.example/story/{n}"
+            copy = f"https://site-{(n + 1) % hosts}.example/syndicated/{n}"
+        items.append((original, page.text))
+        items.append((copy, " ".join(words)))
     return items
 
 
@@ -103,10 +113,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--postgres", help="PostgreSQL superuser URL to benchmark too")
     parser.add_argument("--writers", default="1,2,4")
+    parser.add_argument("--hosts", type=int, help="the articles on this many sites")
     args = parser.parse_args()
-    items = articles()
+    items = articles(args.hosts)
     pairs = len(items) // 2
-    print(f"{len(items)} articles ({pairs} real ones and a near copy of each), batches of {BATCH}")
+    sites = f"{args.hosts} sites" if args.hosts else "their own sites"
+    print(
+        f"{len(items)} articles ({pairs} real ones and a near copy of each) on {sites}, "
+        f"batches of {BATCH}"
+    )
     print("engine      writers  articles/s  vs 1 writer  copies linked")
     targets: list[tuple[str, str | None]] = [("sqlite", None)]
     if args.postgres:

@@ -75,7 +75,8 @@ def lock_keys(conn: Connection, keys: Iterable[int]) -> None:
     SQLite's write lock already serialises all writes), until this transaction ends.
 
     The keys are what two intakes can collide on: band keys (a near copy and its original
-    share one), content hashes, URLs and hosts (`ingest.dedup.prepare.collision_keys`).
+    share one), content hashes and URLs (`ingest.dedup.prepare.collision_keys`); then, in
+    a second call, the hosts whose blocks it counts (`ingest.dedup.prepare.host_key`).
     Transactions with no key in common run at the same time."""
     if conn.dialect.name != "postgresql":
         return

@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import json
 import random
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy import text as sql
 
 from ingest.dedup.decide import (
     MIN_MERGE_WORDS,
@@ -35,7 +37,7 @@ from ingest.dedup.fingerprint import (
     fingerprint,
     is_near_duplicate,
 )
-from ingest.dedup.prepare import Prepared, prepare
+from ingest.dedup.prepare import Prepared, host_key, prepare
 from ingest.dedup.site_boilerplate import SITE_BOILERPLATE, block_key, site_lines
 from ingest.errors import StoreConflict
 from ingest.extract.article import Article
@@ -659,6 +661,62 @@ def test_near_copy_pairs_stored_by_four_writers_at_once_are_each_linked_once(
             by_url[f"https://c{n}.example/story"],
         )
         assert (o_of, c_of) in ((None, o_id), (c_id, None)), n  # linked, one way, in-pair
+
+
+def test_writers_with_articles_of_one_host_wait_for_each_other_only_to_count_its_blocks(
+    pg_database_url: str,
+) -> None:
+    """Two workers' transactions, each with an article of one host, while a third holds
+    the host's lock: both put their articles in and only then wait (they share no other
+    key), and each counts the other's blocks, so the line the host's four articles share
+    is stripped from all four, though each transaction saw three at most on its own."""
+    import threading
+
+    from storage.engine import create_store_engine
+
+    engine = create_store_engine(pg_database_url)
+    bodies = host_articles(4, list(range(4)))
+    prepared = [prepare(f"https://host.example/{i}", article(bodies[i]), T0) for i in range(4)]
+    with engine.begin() as conn:
+        take_in_all(IntakeTransaction(conn), prepared[:2], site_min_articles=4)
+    errors: list[object] = []
+
+    def store(item: Prepared) -> None:
+        with engine.begin() as conn:
+            errors.extend(
+                outcome
+                for outcome in take_in_all(IntakeTransaction(conn), [item], site_min_articles=4)
+                if not isinstance(outcome, Intake)
+            )
+
+    waiting_with_articles_in = sql(
+        "SELECT count(DISTINCT w.pid) FROM pg_locks w JOIN pg_locks a ON a.pid = w.pid "
+        "WHERE w.locktype = 'advisory' AND NOT w.granted "
+        "AND a.relation = 'articles'::regclass AND a.mode = 'RowExclusiveLock' AND a.granted"
+    )
+    with engine.connect() as holder:
+        holding = holder.begin()
+        holder.execute(sql("SELECT pg_advisory_xact_lock(:k)"), {"k": host_key("host.example")})
+        threads = [threading.Thread(target=store, args=(item,)) for item in prepared[2:]]
+        for thread in threads:
+            thread.start()
+        for _ in range(600):
+            with engine.connect() as conn:
+                waiting = conn.execute(waiting_with_articles_in).scalar_one()
+            if waiting == 2:
+                break
+            time.sleep(0.05)
+        holding.rollback()
+    for thread in threads:
+        thread.join(60)
+    assert waiting == 2
+    assert not errors
+    stored = stored_texts(engine)
+    engine.dispose()
+    for i in range(4):
+        text_, removed = stored[f"https://host.example/{i}"]
+        assert text_ == bodies[i].split("\n")[0]
+        assert removed == {(SITE_BOILERPLATE, "Get our morning briefing in your inbox every day")}
 
 
 def test_collision_keys_are_shared_exactly_where_two_intakes_can_collide() -> None:

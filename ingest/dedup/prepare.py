@@ -45,16 +45,23 @@ class Prepared:
 
 
 def collision_keys(record: ArticleRecord, bands: Iterable[int]) -> tuple[int, ...]:
-    """The 64-bit keys two intake transactions must not hold at once: the article's band
-    keys (a near copy always shares one with its original: that is how it is found), its
-    content hash (the same text), its URLs (the same page), and its host (whose
-    boilerplate counts the intake updates). Transactions with none in common cannot
-    affect each other's decisions."""
+    """The 64-bit keys two intake transactions must not hold at once while they decide
+    what an article is: its band keys (a near copy always shares one with its original:
+    that is how it is found), its content hash (the same text) and its URLs (the same
+    page). Transactions with none in common cannot affect each other's decisions. (Its
+    host's boilerplate counts are another matter, settled at the end: `host_key`.)"""
     names = [f"url\0{url}" for url in record.urls]
-    names.append(f"host\0{record.host}")
     if record.content_hash is not None:
         names.append(f"hash\0{record.content_hash}")
     return tuple(sorted({*bands, *map(int64_key, names)}))
+
+
+def host_key(host: str) -> int:
+    """The key an intake transaction holds while it counts a host's blocks and strips the
+    host's boilerplate: taken after its articles are in, so that two transactions with
+    articles of one host wait for each other for that last step alone; and each counts
+    the other's blocks, which it could not see while both were uncommitted."""
+    return int64_key(f"host\0{host}")
 
 
 def prepare(

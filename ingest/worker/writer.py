@@ -7,8 +7,10 @@ looks up what the rule needs and carries the decision out. Races between workers
 settled by the store's unique constraints (canonical URL, content hash), not by locks of
 our own; but a near copy has no unique key to collide on, so an intake transaction first
 locks what it could collide on (`ingest.dedup.prepare.collision_keys`: band keys, hashes,
-URLs, hosts), and waits only for the transactions holding one of those: otherwise an
-original and its copy stored at the same moment by two workers would each miss the other.
+URLs), and waits only for the transactions holding one of those: otherwise an original
+and its copy stored at the same moment by two workers would each miss the other. Its
+articles in, it locks their hosts (`ingest.dedup.prepare.host_key`) to count their blocks:
+two workers storing articles of one site wait for each other for that step alone.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from datetime import datetime
 from typing import Protocol
 
 from ingest.dedup.decide import Action, decide, outcome
-from ingest.dedup.prepare import Prepared, prepare
+from ingest.dedup.prepare import Prepared, host_key, prepare
 from ingest.dedup.site_boilerplate import SITE_BOILERPLATE, strip_blocks
 from ingest.errors import IngestError, StoreConflict, StoreError
 from ingest.extract.article import Article
@@ -86,6 +88,9 @@ def take_in_all(
     articles prepared side by side in several processes are then first seen in the order
     they entered the store, so the earliest of a cluster of copies is the one the others
     point at.
+
+    On a shared store, one call per transaction: its locks are taken in one order (every
+    collision key, then the hosts), which a second call would break.
 
     `isolated=False` takes them in without a savepoint each, and an error propagates: the
     caller rolls back and tries again isolated. That is the fast way when errors are rare:
@@ -217,6 +222,11 @@ def _strip_site_boilerplate(
     the host's boilerplate from every article of the host that has it (each step one
     statement for all the hosts of the batch). An article counted twice (a page and its
     update in one batch) counts with its last blocks."""
+    if not counted:
+        return
+    # Keys sorted after every collision key this transaction took (a later step, in the
+    # same order in every transaction), so no two wait on each other in a cycle.
+    transaction.lock_keys(host_key(host) for host in {item.host for item in counted})
     latest: dict[int, _Counted] = {}
     for item in counted:
         first = latest.get(item.article_id)
@@ -286,7 +296,7 @@ def parts(prepared: Sequence[Prepared | IngestError], max_keys: int | None) -> l
     found: list[slice] = []
     start = held = 0
     for n, item in enumerate(prepared):
-        keys = len(item.collision_keys) if isinstance(item, Prepared) else 0
+        keys = len(item.collision_keys) + 1 if isinstance(item, Prepared) else 0  # + its host
         if held + keys > max_keys and n > start:
             found.append(slice(start, n))
             start, held = n, 0
