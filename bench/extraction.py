@@ -6,8 +6,9 @@
 
 `aeb` (181 news pages): precision, recall, F1 and accuracy with its own metric (its
 README). `wcxb-dev` (791 varied article pages): its own metric, the mean of per-page word
-F1, the pages under F1 0.5 (outright failures), and metadata accuracy (title exact, date on
-the day, author). Also pages per second for each extractor (text and metadata, as the
+F1, the pages under F1 0.5 (outright failures), the share of `with` snippets found and of
+`without` snippets (boilerplate) left in, and metadata accuracy (title exact, date on the
+day, author). Also pages per second for each extractor (text and metadata, as the
 pipeline extracts them), their ratio to trafilatura's, and the selectolax parse + text
 floor. "feed-ingest +html" also renders the sanitised HTML, as the pipeline does. Every
 extractor gets the same decoded HTML string; decoding is not timed.
@@ -160,14 +161,15 @@ def report_wcxb(
         f"of {repeat}"
     )
     print(
-        f"{'extractor':<18} {'mean F1':>7} {'F1<0.5':>6} {'title':>6} {'date':>6} "
-        f"{'author':>6} {'pages/s':>8} {'vs trafilatura':>15}"
+        f"{'extractor':<18} {'mean F1':>7} {'F1<0.5':>6} {'with':>5} {'without':>7} "
+        f"{'title':>6} {'date':>6} {'author':>6} {'pages/s':>8} {'vs trafilatura':>15}"
     )
     for name, (outputs, _) in timed.items():
         s = score_wcxb(pages, outputs)
         print(
-            f"{name:<18} {s.mean_f1:>7.3f} {s.failures:>6} {s.title:>6.3f} {s.date:>6.3f} "
-            f"{s.author:>6.3f} {rates[name]}"
+            f"{name:<18} {s.mean_f1:>7.3f} {s.failures:>6} {s.with_found:>5.1%} "
+            f"{s.without_found:>7.1%} {s.title:>6.3f} {s.date:>6.3f} {s.author:>6.3f} "
+            f"{rates[name]}"
         )
     if worst:
         outputs = timed["feed-ingest"][0]

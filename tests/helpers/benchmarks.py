@@ -4,8 +4,10 @@
 - `aeb/`: 181 news pages; its metric is F1 of the means of per-page precision and recall
   over 4-word shingles (see `bench/extraction.py`).
 - `wcxb-dev/`: 791 varied article pages; its metric (its README) is the mean of per-page
-  word-bag F1, the pages under F1 0.5, and metadata accuracy: title exact (case and
-  spacing folded), date on the day, author when one name contains the other.
+  word-bag F1, the pages under F1 0.5, the share of `with` snippets found and of `without`
+  snippets present (per page, case folded, averaged as the benchmark's own evaluation
+  does), and metadata accuracy: title exact (case and spacing folded), date on the day,
+  author when one name contains the other.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ class Page:
     title: str | None = None
     author: str | None = None
     date: str | None = None  # YYYY-MM-DD
+    with_snippets: tuple[str, ...] = ()  # what a correct extraction contains
+    without_snippets: tuple[str, ...] = ()  # boilerplate it must not contain
 
 
 def wcxb_pages() -> list[Page]:
@@ -51,6 +55,8 @@ def wcxb_pages() -> list[Page]:
                 item.get("title") or None,
                 item.get("author") or None,
                 item.get("publish_date") or None,
+                tuple(item.get("with") or ()),
+                tuple(item.get("without") or ()),
             )
         )
     return pages
@@ -134,6 +140,8 @@ class WcxbScore:
     title: float  # shares of the pages whose reference has the field
     date: float
     author: float
+    with_found: float  # mean per page of the share of `with` snippets in the text
+    without_found: float  # the same for `without` snippets (boilerplate left in)
 
 
 def _same_title(want: str, got: str | None) -> bool:
@@ -151,8 +159,18 @@ def _same_author(want: str, got: str | None) -> bool:
     return bool(b) and (a in b or b in a)
 
 
+def snippets_found(text: str, snippets: tuple[str, ...]) -> float:
+    """The share of the snippets in the text, case folded (1 without any, as the benchmark's
+    evaluation counts it)."""
+    if not snippets:
+        return 1.0
+    folded = text.lower()
+    return sum(snippet.lower() in folded for snippet in snippets) / len(snippets)
+
+
 def score_wcxb(pages: list[Page], outputs: list[Extracted]) -> WcxbScore:
     f1s = [word_f1(p.text, o.text) for p, o in zip(pages, outputs, strict=True)]
+    pairs = list(zip(pages, outputs, strict=True))
 
     def share(field: str, same: object) -> float:
         checked = [(p, o) for p, o in zip(pages, outputs, strict=True) if getattr(p, field)]
@@ -165,4 +183,7 @@ def score_wcxb(pages: list[Page], outputs: list[Extracted]) -> WcxbScore:
         title=share("title", lambda want, o: _same_title(want, o.title)),
         date=share("date", lambda want, o: _same_day(want, o.published)),
         author=share("author", lambda want, o: _same_author(want, o.author)),
+        with_found=sum(snippets_found(o.text, p.with_snippets) for p, o in pairs) / len(pairs),
+        without_found=sum(snippets_found(o.text, p.without_snippets) for p, o in pairs)
+        / len(pairs),
     )
