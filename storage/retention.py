@@ -1,10 +1,11 @@
 """Retention: old articles, old raw HTML and old fetch log rows removed, in chunks.
 
-An article goes with everything that is only its own (URLs, removed blocks, LSH bands,
-host block counts and its full-text row, by the foreign keys' cascades and the FTS
-triggers). A canonical article whose copies are kept is not simply dropped: its earliest
-kept copy becomes the cluster's canonical article (it gains the host block counts only
-canonical articles have) and the other kept copies point at it. The entries of a removed
+An article goes with everything that is only its own: its LSH bands (deleted here: that
+index has no foreign key, see `storage.models.NearDupBand`), and its URLs, removed blocks,
+host block counts and full-text row (by the foreign keys' cascades and the FTS triggers).
+A canonical article whose copies are kept is not simply dropped: its earliest kept copy
+becomes the cluster's canonical article (it gains the host block counts only canonical
+articles have) and the other kept copies point at it. The entries of a removed
 article stay, marked pruned, so that a feed that still lists them does not bring the
 article back.
 """
@@ -19,7 +20,7 @@ from sqlalchemy import Connection, Engine, delete, func, select, text, update
 
 from ingest.types import utcnow
 from storage import dedup, site_boilerplate
-from storage.models import Article, Entry, Fetch
+from storage.models import Article, Entry, Fetch, NearDupBand
 from storage.reports import count
 
 CHUNK = 500  # articles per transaction: the writer waits for one chunk at most
@@ -113,6 +114,7 @@ def remove_articles(conn: Connection, ids: Sequence[int], keys_of: BlockKeys) ->
     entries = conn.execute(
         update(Entry).where(Entry.article_id.in_(ids)).values(pruned_at=utcnow(), article_id=None)
     ).rowcount
+    conn.execute(delete(NearDupBand).where(NearDupBand.article_id.in_(ids)))
     removed = conn.execute(delete(Article).where(Article.id.in_(ids))).rowcount
     return Pruned(articles=removed, promoted=promoted, repointed=repointed, entries=entries)
 

@@ -21,6 +21,8 @@ from storage.engine import use_wal
 FTS_TABLE_PREFIX = "articles_fts"
 FTS_COLUMN = "search_vector"
 FTS_INDEX = "ix_articles_search_vector"
+# On SQLite only (see storage.models.NearDupBand): absent from the models.
+SQLITE_BANDS_KEY = "fk_near_dup_bands_article_id_articles"
 
 
 class SchemaMismatch(StoreError):
@@ -37,7 +39,9 @@ def include_object(
     if type_ == "table" and name and name.startswith(FTS_TABLE_PREFIX):
         return False
     return not (
-        (type_ == "column" and name == FTS_COLUMN) or (type_ == "index" and name == FTS_INDEX)
+        (type_ == "column" and name == FTS_COLUMN)
+        or (type_ == "index" and name == FTS_INDEX)
+        or (type_ == "foreign_key_constraint" and name == SQLITE_BANDS_KEY)
     )
 
 

@@ -350,6 +350,18 @@ def test_an_exact_copy_under_another_url_is_one_article_with_both_urls(engine: E
     assert {"https://a.example/story", "https://b.example/reprint"} <= urls
 
 
+def test_the_bands_of_an_article_deleted_by_hand_find_nothing(engine: Engine) -> None:
+    """On PostgreSQL the band index has no foreign key (`NearDupBand`): an article deleted
+    with SQL leaves its bands (SQLite's cascade takes them), and a near copy of it that
+    comes later is an article of its own, not a copy of one that is gone."""
+    gone = take(engine, "https://a.example/1", TEXTS[2])
+    with engine.begin() as conn:
+        conn.execute(ArticleRow.__table__.delete().where(ArticleRow.id == gone.article_id))
+    assert (count(engine, NearDupBand) > 0) == (engine.dialect.name == "postgresql")
+    later = take(engine, "https://b.example/2", edited(TEXTS[2], 0.02, 1), T0 + timedelta(1))
+    assert (later.outcome, later.duplicate_of) == (Outcome.NEW, None)
+
+
 def test_near_copies_point_at_the_earliest_of_their_cluster(engine: Engine) -> None:
     first = take(engine, "https://a.example/1", TEXTS[2])
     second = take(engine, "https://b.example/2", edited(TEXTS[2], 0.02, 1), T0 + timedelta(1))

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, inspect, text
 from storage.engine import create_store_engine
 from storage.models import Base
 from storage.schema import (
+    SQLITE_BANDS_KEY,
     SchemaMismatch,
     alembic_config,
     check_schema,
@@ -121,4 +122,41 @@ def test_host_block_counts_survive_the_move_to_one_key(empty_database_url: str) 
         }
         assert articles_with_blocks(conn, "a.example", ["k-shared"]) == sorted(ids)
     assert "host_blocks" not in inspect(engine).get_table_names()
+    engine.dispose()
+
+
+def test_bands_lose_their_foreign_key_on_postgresql_only_and_keep_their_rows(
+    empty_database_url: str,
+) -> None:
+    """0010: on PostgreSQL `near_dup_bands` loses its foreign key (the intake and pruning
+    keep it, see `NearDupBand`) and keeps every row; a downgrade drops the bands of
+    articles gone and restores the key. SQLite keeps it."""
+    from alembic import command
+
+    from storage.articles import store_article
+    from tests.helpers.records import article
+
+    engine = create_store_engine(empty_database_url)
+    postgresql = engine.dialect.name == "postgresql"
+    upgrade(engine, "0009")
+    insert = text("INSERT INTO near_dup_bands (band_key, article_id) VALUES (:k, :a)")
+    bands = text("SELECT band_key, article_id FROM near_dup_bands ORDER BY band_key")
+    with engine.begin() as conn:
+        kept = store_article(conn, article("https://a.example/1", host="a.example")).id
+        conn.execute(insert, [{"k": k, "a": kept} for k in (-5, 7, 2**62)])
+    upgrade(engine)
+    keys = inspect(engine).get_foreign_keys("near_dup_bands")
+    assert [key["name"] for key in keys] == ([] if postgresql else [SQLITE_BANDS_KEY])
+    if postgresql:
+        with engine.begin() as conn:
+            conn.execute(insert, {"k": 9, "a": kept + 1000})  # an article deleted by hand
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0009")
+    (key,) = inspect(engine).get_foreign_keys("near_dup_bands")
+    assert (key["referred_table"], key["options"].get("ondelete")) == ("articles", "CASCADE")
+    with engine.begin() as conn:
+        assert conn.execute(bands).all() == [(-5, kept), (7, kept), (2**62, kept)]
+    upgrade(engine)
     engine.dispose()
