@@ -82,7 +82,7 @@ class IntakeTransaction:
 
     def frequent_blocks(
         self, keys: Mapping[str, Iterable[str]], minimum: int
-    ) -> dict[str, set[str]]:
+    ) -> dict[str, dict[str, int]]:
         self.flush()
         return site_boilerplate.frequent_blocks(self.conn, keys, minimum)
 

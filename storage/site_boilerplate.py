@@ -19,7 +19,7 @@ HOST_BLOCKS: Table = HostBlock.__table__  # type: ignore[assignment]
 @lru_cache(maxsize=4)
 def _statements(dialect: str) -> tuple[Any, Any]:
     frequent = (
-        select(HostBlock.block_key)
+        select(HostBlock.block_key, func.count())
         .where(any_of(HostBlock.block_key, "keys", dialect))
         .group_by(HostBlock.block_key)
         .having(func.count() >= bindparam("minimum"))
@@ -54,16 +54,16 @@ def record_blocks(
 
 def frequent_blocks(
     conn: Connection, keys: Mapping[str, Iterable[str]], minimum: int
-) -> dict[str, set[str]]:
+) -> dict[str, dict[str, int]]:
     """Host -> which of its `keys` appear in at least `minimum` different articles of the
-    host (hosts with none left out), for all the hosts in one statement."""
+    host, and in how many (hosts with none left out), for all the hosts in one statement."""
     keyed = {host_block_key(host, key): (host, key) for host, its in keys.items() for key in its}
     frequent, _ = _statements(conn.dialect.name)
     rows = execute_any(conn, frequent, "keys", sorted(keyed), {"minimum": minimum})
-    found: dict[str, set[str]] = {}
-    for (block_key,) in rows:
+    found: dict[str, dict[str, int]] = {}
+    for block_key, articles in rows:
         host, key = keyed[block_key]
-        found.setdefault(host, set()).add(key)
+        found.setdefault(host, {})[key] = int(articles)
     return found
 
 

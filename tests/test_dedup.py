@@ -457,6 +457,48 @@ def test_per_host_boilerplate_is_learned_and_stripped_in_any_order(
     assert "morning briefing" in stored["https://other.example/x"][0]  # another host
 
 
+def test_a_host_s_older_articles_are_read_again_only_when_a_block_becomes_boilerplate(
+    engine: Engine,
+) -> None:
+    """Intake strips the host's other articles of a block once, when it becomes the
+    host's boilerplate; after that each article loses it as it comes in, and the host's
+    older articles are not read again (at every batch, that cost grew with the host)."""
+
+    class Reads(IntakeTransaction):
+        read: list[int] = []
+
+        def article_content(self, article_id: int) -> tuple[str, str]:
+            self.read.append(article_id)
+            return super().article_content(article_id)
+
+    bodies = host_articles(6, list(range(6)))
+    ids = []
+    for i, body in enumerate(bodies):
+        Reads.read = []
+        with engine.begin() as conn:
+            (taken,) = take_in_all(
+                Reads(conn),
+                [prepare(f"https://host.example/{i}", article(body), T0 + timedelta(i))],
+                site_min_articles=3,
+            )
+        assert isinstance(taken, Intake)
+        ids.append(taken.article_id)
+        # Nothing is boilerplate before the third, which makes the line so: all three are
+        # read then; each later one alone.
+        expected = [] if i < 2 else sorted(ids) if i == 2 else [taken.article_id]
+        assert sorted(Reads.read) == expected
+    # A near copy on the same host (its blocks are never counted: they are its original's)
+    # loses the line too.
+    line = "\n\nGet our morning briefing in your inbox every day"
+    take(engine, "https://host.example/long", TEXTS[30] + line, T0 + timedelta(8))
+    copy = take(engine, "https://host.example/copy", edited(TEXTS[30], 0.02) + line)
+    assert copy.outcome == Outcome.NEAR_DUPLICATE
+    stored = stored_texts(engine)
+    for i, body in enumerate(bodies):
+        assert stored[f"https://host.example/{i}"][0] == body.split("\n")[0]
+    assert "morning briefing" not in stored["https://host.example/copy"][0]
+
+
 def review(n: int) -> str:
     """A review of a host whose template repeats its headings and a code line between each
     review's own text, and opens and closes with the site's lines."""

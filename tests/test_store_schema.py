@@ -112,13 +112,13 @@ def test_host_block_counts_survive_the_move_to_one_key(empty_database_url: str) 
     upgrade(engine)
     with engine.connect() as conn:
         assert frequent_blocks(conn, {"a.example": ["k-shared", "k-other"]}, 3) == {
-            "a.example": {"k-shared"}
+            "a.example": {"k-shared": 3}
         }
         assert frequent_blocks(conn, {"b.example": ["k-shared"]}, 2) == {}
         # Several hosts in one statement: each host's counts are its own.
         assert frequent_blocks(conn, {"a.example": ["k-shared"], "b.example": ["k-shared"]}, 1) == {
-            "a.example": {"k-shared"},
-            "b.example": {"k-shared"},
+            "a.example": {"k-shared": 3},
+            "b.example": {"k-shared": 1},
         }
         assert articles_with_blocks(conn, "a.example", ["k-shared"]) == sorted(ids)
     assert "host_blocks" not in inspect(engine).get_table_names()
