@@ -49,6 +49,8 @@ class _Counted:
     keys: Collection[str]
     canonical: bool  # copies of a story count once, through their canonical article
     fresh: bool  # nothing of it in the store before
+    text: str  # as stored, so the boilerplate step need not read it back
+    html: str
 
 
 def take_in(
@@ -212,7 +214,10 @@ def _take_in_one(
     fresh = stored.created and existing is None  # nothing of it in the store yet
     transaction.replace_bands(stored.id, prepared.band_keys, replace=not fresh)
     canonical = decision.duplicate_of is None
-    return result, _Counted(stored.id, record.host, prepared.block_keys, canonical, fresh)
+    counted = _Counted(
+        stored.id, record.host, prepared.block_keys, canonical, fresh, record.text, record.html
+    )
+    return result, counted
 
 
 def _strip_site_boilerplate(
@@ -257,10 +262,10 @@ def _strip_site_boilerplate(
         frequent = set(counts)
         # Counted too few times before this transaction: boilerplate from now on.
         becoming = [k for k, n in counts.items() if n - recorded.get((host, k), 0) < minimum]
-        mine = {i.article_id for i in counted if i.host == host}
+        mine = {i.article_id: (i.text, i.html) for i in counted if i.host == host}
         others = transaction.articles_with_blocks(host, becoming) if becoming else []
-        for other in sorted(mine.union(others)):
-            old_text, old_html = transaction.article_content(other)
+        for other in sorted(mine.keys() | others):
+            old_text, old_html = mine.get(other) or transaction.article_content(other)
             new_text, new_html, removed = strip_blocks(old_text, old_html, frequent)
             if removed:
                 transaction.replace_content(other, new_text, new_html, SITE_BOILERPLATE, removed)
