@@ -364,9 +364,7 @@ def prune(root: LexborNode) -> list[Removed]:
 @lru_cache(maxsize=4096)
 def _hinted_tokens(cls: str | None) -> tuple[str, ...]:
     """The words of a class attribute that hold a negative hint, lower-cased."""
-    return tuple(
-        token for token in (cls or "").lower().split() if any(h in token for h in NEGATIVE_HINTS)
-    )
+    return tuple(token for token in (cls or "").lower().split() if _negative_key(token))
 
 
 def _template_tokens(negative: list[LexborNode], lengths: dict[int, int], total: int) -> set[str]:

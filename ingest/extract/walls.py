@@ -92,9 +92,7 @@ def wall_reason(blocks: Sequence[str]) -> Wall | None:
         return None  # no block uses any wall's words: told at once, not block by block
     normalised = [normalise(block) for block in blocks]
     words = [len(block.split()) for block in normalised]
-    total = sum(words)
-    if total == 0:
-        return Wall.EMPTY
+    total = sum(words)  # not 0: `joined` has a word
     counted: dict[Wall, int] = {}
     for block, count in zip(normalised, words, strict=True):
         kind = _kind_of(block)
