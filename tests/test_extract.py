@@ -181,6 +181,11 @@ BODY = (
         ("Updated: 10/31/2024", datetime(2024, 10, 31, tzinfo=UTC)),
         ("17.05.2021", datetime(2021, 5, 17, tzinfo=UTC)),
         ("2023 Jan 7", datetime(2023, 1, 7, tzinfo=UTC)),
+        ("Published: 2025.12.17 | 4 min read", datetime(2025, 12, 17, tzinfo=UTC)),
+        ("por Redacción on 04-ago-2021 5:11:10", datetime(2021, 8, 4, tzinfo=UTC)),
+        ("Post time: 24-01-2024", datetime(2024, 1, 24, tzinfo=UTC)),
+        # Dashes between two numbers that could each be the month: the next date decides.
+        ("Post time: 02-12-2025 · December 2, 2025", datetime(2025, 12, 2, tzinfo=UTC)),
     ],
 )
 def test_a_date_shown_by_the_headline_is_read_in_the_forms_pages_use(

@@ -86,38 +86,40 @@ def parse_date(value: str | None) -> datetime | None:
     return parsed
 
 
+# Month names and abbreviations in English, French, German, Spanish, Italian, Portuguese.
 _MONTHS = {
     name: number
     for number, names in enumerate(
         [
-            ("jan", "january", "janvier", "januar", "enero", "gennaio", "janeiro"),
-            ("feb", "february", "février", "fevrier", "februar", "febrero", "febbraio"),
-            ("mar", "march", "mars", "märz", "marzo", "março"),
-            ("apr", "april", "avril", "abril", "aprile"),
-            ("may", "mai", "mayo", "maggio", "maio"),
-            ("jun", "june", "juin", "juni", "junio", "giugno", "junho"),
-            ("jul", "july", "juillet", "juli", "julio", "luglio", "julho"),
-            ("aug", "august", "août", "aout", "agosto"),
-            ("sep", "sept", "september", "septembre", "septiembre", "settembre", "setembro"),
-            ("oct", "october", "octobre", "oktober", "octubre", "ottobre", "outubro"),
-            ("nov", "november", "novembre", "noviembre", "novembro"),
-            ("dec", "december", "décembre", "decembre", "dezember", "diciembre", "dicembre"),
+            "jan january janvier januar enero gennaio janeiro ene gen",
+            "feb february février fevrier februar febrero febbraio fev",
+            "mar march mars märz marzo março mär",
+            "apr april avril abril aprile abr avr",
+            "may mai mayo maggio maio mag",
+            "jun june juin juni junio giugno junho giu",
+            "jul july juillet juli julio luglio julho lug juil",
+            "aug august août aout agosto ago",
+            "sep sept september septembre septiembre settembre setembro set",
+            "oct october octobre oktober octubre ottobre outubro okt ott out",
+            "nov november novembre noviembre novembro",
+            "dec december décembre decembre dezember diciembre dicembre dic dez déc",
         ],
         start=1,
     )
-    for name in names
+    for name in names.split()
 }
 _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
-# Dates as pages show them: "Aug 4, 2025", "4 August 2025", "2025-08-04", "2025 Aug 4",
-# "04.08.2025" (day first), "8/4/2025" (month first, unless the first number cannot be one).
+# Dates as pages show them: "Aug 4, 2025", "4 August 2025", "04-Aug-2025", "2025-08-04",
+# "2025.08.04", "2025 Aug 4", "04.08.2025" (day first), "8/4/2025" (month first, unless the
+# first number cannot be one), "24-08-2025" (when only one order makes a date).
 _VISIBLE_DATE = re.compile(
     rf"\b(?:(?P<m1>{_MONTH})\.?\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y1>20\d\d|19\d\d)"
-    rf"|(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\.?\s+(?:de\s+)?(?P<m2>{_MONTH})\.?,?\s+(?:de\s+)?"
-    rf"(?P<y2>20\d\d|19\d\d)"
-    rf"|(?P<y3>20\d\d|19\d\d)-(?P<m3>\d\d)-(?P<d3>\d\d)"
+    rf"|(?P<d2>\d{{1,2}})(?:(?:st|nd|rd|th)?\.?\s+(?:de\s+)?(?P<m2>{_MONTH})\.?,?\s+(?:de\s+)?"
+    rf"|-(?P<m2b>{_MONTH})-)(?P<y2>20\d\d|19\d\d)"
+    rf"|(?P<y3>20\d\d|19\d\d)(?P<s3>[-/.])(?P<m3>\d\d)(?P=s3)(?P<d3>\d\d)"
     rf"|(?P<y4>20\d\d|19\d\d)\s+(?P<m4>{_MONTH})\.?\s+(?P<d4>\d{{1,2}})"
     rf"|(?P<d5>\d{{1,2}})\.(?P<m5>\d{{1,2}})\.(?P<y5>20\d\d|19\d\d)"
-    rf"|(?P<a6>\d{{1,2}})/(?P<b6>\d{{1,2}})/(?P<y6>20\d\d|19\d\d))\b",
+    rf"|(?P<a6>\d{{1,2}})(?P<s6>[/-])(?P<b6>\d{{1,2}})(?P=s6)(?P<y6>20\d\d|19\d\d))\b",
     re.I,
 )
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
@@ -130,15 +132,19 @@ _HEADING = re.compile(rb"<h1[\s>]|<h1$", re.I)
 
 def _date_from_match(match: re.Match[str]) -> datetime | None:
     groups = match.groupdict()
-    if groups.get("y6") is not None:  # month first, unless the first number cannot be one
+    if groups.get("y6") is not None:
         first, second = int(groups["a6"]), int(groups["b6"])
+        if groups["s6"] == "-" and first <= 12 and second <= 12:
+            return None  # either order is common with dashes: not a date to guess
+        # With slashes, month first, unless the first number cannot be one.
         month, day = (second, first) if first > 12 else (first, second)
         return _day(int(groups["y6"]), month, day)
     for n in "12345":
         year = groups.get(f"y{n}")
         if year is None:
             continue
-        return _day(int(year), _month(groups[f"m{n}"]), int(groups[f"d{n}"]))
+        name = groups[f"m{n}"] or groups.get(f"m{n}b") or ""
+        return _day(int(year), _month(name), int(groups[f"d{n}"]))
     return None
 
 
