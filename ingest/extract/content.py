@@ -281,19 +281,33 @@ def _negative_nodes(root: LexborNode) -> list[LexborNode]:
 
     A CSS selector per hint makes Lexbor test every element against ~100 substring
     selectors, and a regex alternation per element is no faster; so the hints are looked
-    for in the page's distinct class/id strings all at once.
+    for in the page's distinct class/id strings all at once, in those not seen before.
     """
     nodes = root.css("[class], [id]")
     keys = [_hint_key(node) for node in nodes]
-    distinct = list(dict.fromkeys(keys))
-    hit = {distinct[index] for index in containing_any(distinct, NEGATIVE_HINTS)}
-    return [node for node, key in zip(nodes, keys, strict=True) if key in hit]
+    known = _negative_known
+    if len(known) > KNOWN_KEYS:
+        known.clear()
+    new = [key for key in dict.fromkeys(keys) if key not in known]
+    if new:
+        hit = containing_any(new, NEGATIVE_HINTS)
+        known.update((key, index in hit) for index, key in enumerate(new))
+    return [node for node, key in zip(nodes, keys, strict=True) if known.get(key)]
 
 
-@lru_cache(maxsize=8192)
+# Whether a lower-cased class/id string holds a negative hint, for the strings seen: a page
+# asks about the same strings several times (its wrapper's children one by one, then the
+# chosen subtree), and a site's pages about its own few hundred.
+_negative_known: dict[str, bool] = {}
+KNOWN_KEYS = 16384
+
+
 def _negative_key(key: str) -> bool:
     """Whether a lower-cased class/id string holds a negative hint."""
-    return any(hint in key for hint in NEGATIVE_HINTS)
+    found = _negative_known.get(key)
+    if found is None:
+        found = _negative_known[key] = any(hint in key for hint in NEGATIVE_HINTS)
+    return found
 
 
 _RELATED_HINTS = (
