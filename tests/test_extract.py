@@ -197,6 +197,24 @@ def test_a_date_shown_by_the_headline_is_read_in_the_forms_pages_use(
     assert extract_article(page).published == day
 
 
+@pytest.mark.parametrize(
+    ("language", "day"),
+    [
+        ('lang="pt-BR"', datetime(2018, 10, 5, tzinfo=UTC)),
+        ('lang="en-GB"', datetime(2018, 10, 5, tzinfo=UTC)),
+        ('lang="en-US"', datetime(2018, 5, 10, tzinfo=UTC)),
+        ("", datetime(2018, 5, 10, tzinfo=UTC)),
+    ],
+)
+def test_a_shown_date_that_could_be_either_is_read_as_the_pages_language_writes_it(
+    language: str, day: datetime
+) -> None:
+    page = (
+        f"<html {language}><body><h1>Die Brücke</h1><small>05/10/2018</small>{BODY}</body></html>"
+    )
+    assert extract_article(page).published == day
+
+
 def test_a_dateline_just_above_the_headline_is_the_date() -> None:
     page = (
         "<html><body><div class='hero'><span>December 17, 2025</span><h1>Die Brücke</h1></div>"

@@ -130,14 +130,20 @@ _URL_DATE = re.compile(
 _HEADING = re.compile(rb"<h1[\s>]|<h1$", re.I)
 
 
-def _date_from_match(match: re.Match[str]) -> datetime | None:
+def _date_from_match(match: re.Match[str], month_first: bool = True) -> datetime | None:
+    """The day a match of _VISIBLE_DATE names. Two numbers that could each be the month
+    ("03/10/2025") are read month first where the page's language writes them so
+    (`month_first`), else day first; with dashes, where both orders are common, they name
+    no day."""
     groups = match.groupdict()
     if groups.get("y6") is not None:
         first, second = int(groups["a6"]), int(groups["b6"])
-        if groups["s6"] == "-" and first <= 12 and second <= 12:
-            return None  # either order is common with dashes: not a date to guess
-        # With slashes, month first, unless the first number cannot be one.
-        month, day = (second, first) if first > 12 else (first, second)
+        if first <= 12 and second <= 12:
+            if groups["s6"] == "-":
+                return None
+            month, day = (first, second) if month_first else (second, first)
+        else:
+            month, day = (second, first) if first > 12 else (first, second)
         return _day(int(groups["y6"]), month, day)
     for n in "12345":
         year = groups.get(f"y{n}")
@@ -183,7 +189,7 @@ def _from_headline(tree: LexborHTMLParser, h1: LexborNode | None) -> str:
     return text[max(0, start - DATE_BEFORE_HEADLINE) :] if start >= 0 else text
 
 
-def _visible_date(text: str) -> datetime | None:
+def _visible_date(text: str, month_first: bool = True) -> datetime | None:
     """The first date in `text` (the page from its headline on), where a byline's date
     stands. Found from its year: the full pattern, run at every position of the page,
     costs ten times as much."""
@@ -191,7 +197,7 @@ def _visible_date(text: str) -> datetime | None:
     for year in _YEAR.finditer(text):
         window = text[max(0, year.start() - 24) : year.end() + 6]
         for match in _VISIBLE_DATE.finditer(window):
-            when = _date_from_match(match)
+            when = _date_from_match(match, month_first)
             if when is not None and when <= now:
                 return when
     return None
@@ -527,8 +533,8 @@ class _Shown:
             self._byline = (name,)
         return self._byline[0]
 
-    def date(self, h1: LexborNode | None) -> datetime | None:
-        return _visible_date(_from_headline(self.tree, h1))
+    def date(self, h1: LexborNode | None, language: str | None) -> datetime | None:
+        return _visible_date(_from_headline(self.tree, h1), _month_first(language))
 
 
 def extract_metadata(
@@ -603,7 +609,7 @@ def extract_metadata(
         )
         or _time_element(found.times)
         or url_day
-        or shown.date(found.headline)
+        or shown.date(found.headline, _normalise_language(language))
     )
     if url_day is not None and published is not None and published.date() != url_day.date():
         published = url_day
@@ -638,6 +644,13 @@ def _absolute(base: str | None, value: str | None) -> str | None:
 
 
 @lru_cache(maxsize=256)
+def _month_first(language: str | None) -> bool:
+    """Whether a page in this language (`_normalise_language`d) writes 03/10/2025 for
+    March 10: American English does, as does a page that names no region or no language
+    (most of them are); the rest of the world writes the day first."""
+    return language is None or language in ("en", "en-US")
+
+
 def _normalise_language(value: str | None) -> str | None:
     """`en_US`, `en-us` and `EN` all become BCP 47-ish `en-US` / `en`."""
     if not value:
