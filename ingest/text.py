@@ -74,12 +74,14 @@ def containing_any(texts: Sequence[str], needles: Iterable[str]) -> set[int]:
     Indexes of the texts that contain at least one needle (needles hold no newline, so a
     match never spans two texts)."""
     joined = _SEPARATOR.join(texts)
-    starts = [0]
-    for text in texts[:-1]:
-        starts.append(starts[-1] + len(text) + 1)
+    starts: list[int] = []  # where each text starts in `joined`, found at the first hit
     hit: set[int] = set()
     for needle in needles:
         position = joined.find(needle)
+        if position != -1 and not starts:
+            starts = [0]
+            for text in texts[:-1]:
+                starts.append(starts[-1] + len(text) + 1)
         while position != -1:
             index = bisect_right(starts, position) - 1
             hit.add(index)
