@@ -227,3 +227,28 @@ def test_a_table_of_contents_and_the_headings_it_lists_stay() -> None:
     toc = [Block("Contents"), *(Block(s, BlockKind.LIST_ITEM) for s in sections)]
     body = [b for s, text in zip(sections, ARTICLE, strict=True) for b in (Block(s), Block(text))]
     assert clean_blocks([*toc, *body]).removed == ()
+
+
+def test_a_consent_box_and_a_forms_fine_print_go_whatever_their_length() -> None:
+    fine_print = [
+        "This website uses cookies to improve your experience while you navigate through the "
+        "website. Out of these, the cookies that are categorized as necessary are stored on "
+        "your browser as they are essential for the working of basic functionalities of the "
+        "website. We also use third-party cookies that help us analyze and understand how you "
+        "use this website. These cookies will be stored in your browser only with your consent.",
+        "By clicking Sign Me Up, you confirm you are 16+ and agree to our Terms of Use and "
+        "Privacy Policy.",
+    ]
+    blocks = [Block(t) for t in [ARTICLE[0], fine_print[1], *ARTICLE[1:], fine_print[0]]]
+    assert texts(blocks) == ARTICLE
+    assert [r.reason for r in clean_blocks(blocks).removed] == [RemovalReason.BOILERPLATE] * 2
+
+
+def test_the_articles_own_sentences_about_consent_stay() -> None:
+    """Worded like a consent box, but not said by the site: a story about one."""
+    lines = [
+        *ARTICLE,
+        "Regulators say a reject all button must be as easy to find as accept all, and that a "
+        "privacy policy cannot hide the choice behind several screens of cookie settings.",
+    ]
+    assert texts([Block(t) for t in lines]) == lines

@@ -18,7 +18,9 @@ Each decision rests on more than a phrase list, so it holds in any language:
   The article's own lists stay: one it introduces with ":", a numbered one, a table.
 - **boilerplate**: a short line about subscribing, sharing, cookies, ads or copyright that
   is the site speaking: it starts with the call, is a few words, or says "we" or "our". A
-  sentence of the article that mentions a newsletter stays.
+  sentence of the article that mentions a newsletter stays. Also, whatever its length, a
+  consent box's or a sign-up form's fine print: worded as a consent box is (two terms of
+  its vocabulary, `ingest.extract.walls`) and said by the site ("we", "our", "us").
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ingest.extract.walls import asks_consent
 from ingest.text import containing_any, ends_sentence, last_mark, normalise
 from ingest.types import Block, BlockKind, RemovalReason, Removed
 
@@ -91,6 +94,7 @@ BOILERPLATE_MAX_WORDS = 25
 CALL_WORDS = 6  # a boilerplate line this short may hold its call anywhere
 _ANYWHERE = frozenset({"©", "all rights reserved", "copyright"})
 _THE_SITE = re.compile(r"\b(?:we|our|us)\b")
+_CONSENT_HINTS = ("cookie", "privacy")  # what a consent box or a form's fine print mentions
 HEADLINE_WORDS = (1, 25)
 TITLE_WORDS = 3  # words a line, on average, in a run of other pages' titles
 SHORT_BLOCK_WORDS = 8
@@ -299,11 +303,17 @@ def find_boilerplate(
         if i not in skip and features[i].length <= BOILERPLATE_MAX_WORDS
     ]
     lows = [blocks[i].text.casefold() for i in short]
-    return {
+    found = {
         short[n]: RemovalReason.BOILERPLATE
-        for n in sorted(containing_any(lows, _BOILERPLATE_HINTS))
+        for n in containing_any(lows, _BOILERPLATE_HINTS)
         if _calls_to_action(lows[n], features[short[n]].length)
     }
+    rest = [i for i in range(len(blocks)) if i not in skip and i not in found]
+    keys = [features[i].key for i in rest]
+    for n in containing_any(keys, _CONSENT_HINTS):
+        if asks_consent(keys[n]) and _THE_SITE.search(keys[n]):
+            found[rest[n]] = RemovalReason.BOILERPLATE
+    return dict(sorted(found.items()))
 
 
 def _calls_to_action(low: str, length: int) -> bool:

@@ -70,13 +70,20 @@ _ANY_TERM = re.compile("|".join(f"(?:{pattern.pattern})" for pattern in _VOCABUL
 _MIN_TERMS = {Wall.PAYWALL: 1, Wall.CONSENT: 2, Wall.JAVASCRIPT: 1}
 
 
+def _uses(kind: Wall, block: str) -> bool:
+    """Whether a (normalised) block uses enough of a wall kind's words."""
+    return len({m.group(0) for m in _VOCABULARY[kind].finditer(block)}) >= _MIN_TERMS[kind]
+
+
 def _kind_of(block: str) -> Wall | None:
     """The wall kind a block is about, if any (the first whose words it uses enough)."""
-    for kind, vocabulary in _VOCABULARY.items():
-        found = {m.group(0) for m in vocabulary.finditer(block)}
-        if len(found) >= _MIN_TERMS[kind]:
-            return kind
-    return None
+    return next((kind for kind in _VOCABULARY if _uses(kind, block)), None)
+
+
+def asks_consent(block: str) -> bool:
+    """Whether a (normalised) block is worded as a consent box is: two different terms of
+    its vocabulary ("by clicking", "privacy policy", "we use cookies" ...)."""
+    return _uses(Wall.CONSENT, block)
 
 
 def wall_reason(blocks: Sequence[str]) -> Wall | None:
