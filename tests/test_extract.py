@@ -273,6 +273,39 @@ def test_a_link_to_the_authors_page_is_the_byline() -> None:
     assert extract_article(page).author == "Trevor Jackins"
 
 
+@pytest.mark.parametrize(
+    ("declared", "byline", "author"),
+    [
+        # A template's variable left in the page is no name: the byline is.
+        ("page.head.extra.author", "<span class='post-author'>Tim Enwall</span>", "Tim Enwall"),
+        ("{{ author.name }}", "<span class='post-author'>Tim Enwall</span>", "Tim Enwall"),
+        # A user name gives way to the byline, when there is one.
+        (
+            "andrew.keaveney",
+            "<span class='post-author'>Denise Everheart</span>",
+            "Denise Everheart",
+        ),
+        ("sara.r.peter", "", "sara.r.peter"),
+        ("Jane Roe", "<span class='post-author'>Tim Enwall</span>", "Jane Roe"),
+    ],
+)
+def test_a_declared_author_that_is_no_persons_name_gives_way_to_the_byline(
+    declared: str, byline: str, author: str
+) -> None:
+    head = f'<meta name="author" content="{declared}">'
+    page = f"<html><head>{head}</head><body><h1>Die Brücke</h1>{byline}{BODY}</body></html>"
+    assert extract_article(page).author == author
+
+
+def test_a_byline_labelled_article_by_in_an_element_of_its_own_is_read() -> None:
+    page = (
+        "<html><body><h1>Die Brücke</h1>"
+        "<h2 class='text-3xl'>Article by</h2><div class='text-xl'>Matias Heikkilä</div>"
+        f"{BODY}</body></html>"
+    )
+    assert extract_article(page).author == "Matias Heikkilä"
+
+
 def test_paragraphs_inside_a_list_item_or_quote_keep_their_words_apart() -> None:
     items = "".join(
         f"<li><p>Item {n} names a tool every developer</p><p>Read more</p></li>" for n in range(3)

@@ -416,7 +416,7 @@ _BYLINE_NODES = (
     '[class*="author"], [class*="byline"], [id*="author"], [id*="byline"]',
 )
 _BY = re.compile(
-    r"^(?:(?:written|posted|published|reviewed|edited|story|words|text|reporting)\s+)?"
+    r"^(?:(?:written|posted|published|reviewed|edited|story|words|text|reporting|article|post)\s+)?"
     r"(?:by|von|par|por|di|door|av|af)\s*[:\-]?\s+|^(?:author|autor|auteur|autore)\s*[:\-]\s*",
     re.I,
 )
@@ -435,13 +435,24 @@ _NOT_A_NAME = re.compile(
 )
 
 
+# A template's variable left in the page: "page.head.extra.author", "{{ author }}".
+_PLACEHOLDER = re.compile(
+    r"(?:[a-z_]\w*\.)+(?:author|name|creator|byline)\w*|.*(?:\{\{|\$\{|\{%).*|%\w+%"
+)
+# A user name rather than a person's: "andrew.keaveney", "jane_roe".
+_HANDLE = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)+")
+
+
 def _declared_name(text: str | None) -> str | None:
-    """A declared author as a name: "By" cut off; a call to action or a label refused (an
-    organisation, a handle, credentials after the name are authors as declared)."""
+    """A declared author as a name: "By" cut off; a call to action, a label or a template's
+    placeholder refused (an organisation, a handle, credentials after the name are authors
+    as declared)."""
     if not text:
         return None
     text = _BY.sub("", text).strip(" :-–—|,")
     if not 2 <= len(text) <= 200 or text.startswith(("http://", "https://")):
+        return None
+    if _PLACEHOLDER.fullmatch(text):
         return None
     return None if _NOT_A_NAME.fullmatch(text) or text.lower() == "by" else text
 
@@ -483,7 +494,8 @@ def _byline(tree: LexborHTMLParser, site: set[str]) -> str | None:
 # "By Jane Roe", "Written by</p><p>Jane Roe", "Author</div><div>Jane Roe": a byline label,
 # then, past any tags, a capitalised name of one to four words.
 _BYLINE_IN_MARKUP = re.compile(
-    r">\s*(?:(?:written|posted|published|story|words)\s+by|by|author)\s*:?\s*(?:<[^>]{0,300}>\s*){0,6}"
+    r">\s*(?:(?:written|posted|published|story|words|article|post)\s+by|by|author)\s*:?\s*"
+    r"(?:<[^>]{0,300}>\s*){0,6}"
     r"([A-Z][\w.'’\-]{1,30}(?:\s+[A-Z][\w.'’\-]{0,30}){0,3})\s*<",
     re.I,
 )
@@ -573,10 +585,12 @@ def extract_metadata(
         author = None  # article:author is often a profile URL
     declared_author = _declared_name(_tidy(author))
     if declared_author is not None and (
-        declared_author.isdigit() or set(normalise(declared_author).split()) <= site
+        declared_author.isdigit()
+        or _HANDLE.fullmatch(declared_author)
+        or set(normalise(declared_author).split()) <= site
     ):
-        # The publisher's name (or an id) where the writer's belongs: a visible byline, if
-        # there is one, names the writer.
+        # The publisher's name, a user name or an id where the writer's belongs: a visible
+        # byline, if there is one, names the writer.
         declared_author = shown.byline() or (None if declared_author.isdigit() else declared_author)
     # A day in the URL's path is the site's own, fixed when the story first went up: it
     # outranks a declared time that falls on another day (a time in UTC past midnight
