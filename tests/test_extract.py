@@ -297,6 +297,14 @@ def test_a_declared_author_that_is_no_persons_name_gives_way_to_the_byline(
     assert extract_article(page).author == author
 
 
+def test_a_date_in_the_authors_place_is_no_author() -> None:
+    page = (
+        "<html><body><h1>Die Brücke</h1><span class='entry-author'>Sat, 12 Jan 2025</span>"
+        f"{BODY}</body></html>"
+    )
+    assert extract_article(page).author is None
+
+
 def test_a_byline_labelled_article_by_in_an_element_of_its_own_is_read() -> None:
     page = (
         "<html><body><h1>Die Brücke</h1>"

@@ -460,10 +460,15 @@ def _declared_name(text: str | None) -> str | None:
 _NOT_BYLINES = frozenset(["html", "body", "article", "main", "section", "meta", "script", "style"])
 
 
+_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAYS = frozenset(_DAYS) | {day[:3] for day in _DAYS} | {"tues", "thur", "thurs"}
+
+
 def _person_name(text: str | None, site: set[str]) -> str | None:
     """Visible text as an author's name, or None when it is something else: "By" and what
     follows the name (a date, a role) cut off; a call to action, a label, a commenter, the
-    site's own name, initials, or anything too long or too short refused."""
+    site's own name, initials, a weekday ("Sat", as a date's first word), or anything too
+    long or too short refused."""
     if not text:
         return None
     text = _BY.sub("", " ".join(text.split())).strip(" :-–—|,")
@@ -474,6 +479,8 @@ def _person_name(text: str | None, site: set[str]) -> str | None:
     if _NOT_A_NAME.search(text) or any(c.isdigit() or c in "*@#/\\=<>{}" for c in text):
         return None
     if not text[0].isupper() or text.isupper() and len(text) <= 4:
+        return None
+    if text.lower().rstrip(".") in _WEEKDAYS:
         return None
     return None if set(normalise(text).split()) <= site else text
 
