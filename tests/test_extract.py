@@ -326,3 +326,23 @@ def test_paragraphs_inside_a_list_item_or_quote_keep_their_words_apart() -> None
     text = extract_article(page).text
     assert "developer Read more" in text and "developerRead" not in text
     assert "quote second line" in text
+
+
+def test_utf8_a_site_stored_as_windows_1252_is_put_back_in_text_blocks_and_title() -> None:
+    def garbled(text: str) -> str:
+        return text.encode().decode("cp1252")
+
+    title = "A DIY Investor’s Guide"
+    paragraphs = [
+        "The investor’s first question — how much is enough — has no single answer for everyone.",
+        "A calculator’s answer depends on what it is told about returns, inflation and spending.",
+    ]
+    body = "".join(f"<p>{garbled(p)}</p>" for p in paragraphs)
+    page = (
+        f'<html><head><meta property="og:title" content="{garbled(title)}"></head>'
+        f"<body><h1>{garbled(title)}</h1><article>{body}</article></body></html>"
+    )
+    article = extract_article(page.encode())
+    assert article.title == title
+    assert article.text == "\n\n".join(paragraphs)
+    assert "’" in article.html and "â€" not in article.html

@@ -224,3 +224,13 @@ def test_entry_identity_falls_back_to_link_then_hash() -> None:
     hashed = entry_guid(None, None, "t", when)
     assert hashed.startswith("sha256:") and hashed == entry_guid("", "", "t", when)
     assert hashed != entry_guid(None, None, "t", None)
+
+
+def test_utf8_stored_as_windows_1252_is_put_back_and_the_entry_keeps_its_identity() -> None:
+    garbled = "It’s here — a café".encode().decode("cp1252")  # "Itâ€™s here â€” a cafÃ©"
+    feed = parse_feed(rss([("", "", garbled)]), URL, "application/rss+xml")
+    entry = feed.entries[0]
+    assert entry.title == "It’s here — a café"
+    # No guid and no link: the identity is made from the title as the feed gave it, so an
+    # entry stored before this repair existed is the same entry.
+    assert entry.guid == entry_guid(None, None, garbled, entry.published)

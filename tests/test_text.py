@@ -1,4 +1,6 @@
-from ingest.text import fewer_words_than
+import pytest
+
+from ingest.text import fewer_words_than, repair_mojibake
 
 
 def test_fewer_words_than() -> None:
@@ -8,3 +10,34 @@ def test_fewer_words_than() -> None:
     assert not fewer_words_than("one two three", 3)
     assert not fewer_words_than("one two three four", 3)
     assert not fewer_words_than("", 0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Investor’s guide — “quoted” – café, crème brûlée, naïve, São Paulo, 😀",
+        "Ελληνικά, русский, 日本語, العربية",
+    ],
+)
+def test_utf8_read_as_windows_1252_or_latin_1_is_put_back(text: str) -> None:
+    for wrong in ("cp1252", "latin-1"):
+        garbled = text.encode("utf-8").decode(
+            wrong, errors="ignore" if wrong == "cp1252" else "strict"
+        )
+        if wrong == "cp1252" and garbled.encode("cp1252").decode("utf-8", "replace") != text:
+            continue  # a byte Windows-1252 has no character for was lost: nothing to put back
+        assert repair_mojibake(garbled) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "château, âge, crème brûlée",  # â before a letter, not before a continuation byte
+        "SÃO PAULO, NÃO",  # Portuguese capitals: Ã before a letter
+        "Â propos",  # no continuation byte after the lead
+        "plain ASCII",
+        "Ã© but Ã",  # the first decodes, the second is left
+    ],
+)
+def test_text_that_is_not_mojibake_stays(text: str) -> None:
+    assert repair_mojibake(text) == text.replace("Ã©", "é")

@@ -27,7 +27,7 @@ from ingest.extract.nesting import bounded_nesting
 from ingest.extract.sanitize import sanitise_html
 from ingest.extract.walls import Wall, wall_reason
 from ingest.http.charset import decode_html, html_for_parser
-from ingest.text import fewer_words_than, normalise
+from ingest.text import fewer_words_than, normalise, repair_mojibake
 from ingest.types import Block, BlockKind, RemovalReason, Removed, TextSource
 
 __all__ = ["Article", "decode_html", "extract_article"]
@@ -96,13 +96,33 @@ def extract_article(
             RECONSIDER_MIN_WORDS, RECONSIDER_RATIO * article.word_count
         ):
             article = fallback
+    return _without_mojibake(
+        replace(
+            article,
+            author=meta.author,
+            published=meta.published,
+            canonical_url=meta.canonical_url,
+            site_name=meta.site_name,
+            lead_image=meta.lead_image,
+        )
+    )
+
+
+def _without_mojibake(article: Article) -> Article:
+    """The article with UTF-8 that the site stored as Windows-1252 text ("Investorâ€™s")
+    put back (`ingest.text.repair_mojibake`), when its text shows it (the metadata is
+    repaired as it is read)."""
+    text = repair_mojibake(article.text)
+    if text == article.text:
+        return article
     return replace(
         article,
-        author=meta.author,
-        published=meta.published,
-        canonical_url=meta.canonical_url,
-        site_name=meta.site_name,
-        lead_image=meta.lead_image,
+        text=text,
+        blocks=tuple(
+            Block(repair_mojibake(b.text), b.kind, repair_mojibake(b.html), b.link_density)
+            for b in article.blocks
+        ),
+        removed=tuple(Removed(r.reason, repair_mojibake(r.text)) for r in article.removed),
     )
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from ingest.text import normalise, one_line
+from ingest.text import normalise, one_line, repair_mojibake
 from ingest.urls import absolute_url, host_of
 
 ARTICLE_TYPES = {
@@ -651,8 +651,9 @@ def extract_metadata(
 
 def _line(value: str | None) -> str | None:
     """Storable, printable, one line: declarations (JSON-LD above all) may hold NUL, lone
-    surrogates or escape sequences."""
-    return one_line(value) or None if value else None
+    surrogates or escape sequences; UTF-8 read as Windows-1252 repaired first (its
+    "â\x80\x99" holds control characters that would become spaces)."""
+    return one_line(repair_mojibake(value)) or None if value else None
 
 
 def _absolute(base: str | None, value: str | None) -> str | None:

@@ -29,7 +29,7 @@ from ingest.http.charset import (
     codec_for_label,
     decodes,
 )
-from ingest.text import one_line, storable
+from ingest.text import one_line, repair_mojibake, storable
 from ingest.types import FeedEntry
 from ingest.urls import absolute_url, normalise_url
 
@@ -194,20 +194,25 @@ def _entry(
     content: str | None,
 ) -> FeedEntry:
     """An entry made of the raw fields, every one storable: the parser is where text from
-    the network enters, so NUL, lone surrogates and control characters stop here."""
+    the network enters, so NUL, lone surrogates and control characters stop here, and
+    UTF-8 that the feed's publisher stored as Windows-1252 ("Itâ€™s") is repaired (in
+    its prose: the guid a feed without one gets is made from the title as it came)."""
     link = _line(link)
     if link:
         link = absolute_url(base, link)
-    title = _line(title)
     return FeedEntry(
-        guid=entry_guid(_line(guid), link, title, published),
+        guid=entry_guid(_line(guid), link, _line(title), published),
         link=link,
-        title=title,
+        title=_line(_repaired(title)),
         published=published,
-        author=_line(author),
-        summary=_body(summary),
-        content=_body(content),
+        author=_line(_repaired(author)),
+        summary=_body(_repaired(summary)),
+        content=_body(_repaired(content)),
     )
+
+
+def _repaired(value: str | None) -> str | None:
+    return repair_mojibake(value) if isinstance(value, str) else value
 
 
 def _xml_entry(raw: dict[str, Any], base: str) -> FeedEntry:
