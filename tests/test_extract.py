@@ -346,3 +346,21 @@ def test_utf8_a_site_stored_as_windows_1252_is_put_back_in_text_blocks_and_title
     assert article.title == title
     assert article.text == "\n\n".join(paragraphs)
     assert "’" in article.html and "â€" not in article.html
+
+
+def test_a_date_inside_the_headline_is_not_part_of_the_title() -> None:
+    page = (
+        "<html><head><title>Preparing a transition | Colin's blog</title></head><body>"
+        '<h1><a href="/p"><time datetime="2025-12-18">Dec <span>18</span> 2025</time> '
+        f"Preparing a transition</a></h1>{BODY}</body></html>"
+    )
+    assert extract_article(page, "https://blog.example/p").title == "Preparing a transition"
+
+
+def test_a_declared_title_in_straight_quotes_whole_loses_them() -> None:
+    ld = '{"@type": "BlogPosting", "headline": "\\"What is Git?\\""}'
+    page = (
+        f'<html><head><script type="application/ld+json">{ld}</script></head><body>'
+        f"<h1 class='site-title'>Terabyte Systems</h1>{BODY}</body></html>"
+    )
+    assert extract_article(page, "https://terabyte.example/git").title == "What is Git?"

@@ -371,6 +371,8 @@ def headline(h1: str | None, declared: str | None, site: set[str]) -> str | None
     declared one is often the headline reworded for search engines, plus the site's name),
     or when it stands alone and is not the site's name; else the declared title without
     its site suffix (`site`: the words of the site's name and host)."""
+    if declared and len(declared) > 2 and declared[0] == declared[-1] == '"':
+        declared = declared[1:-1].strip()  # in straight quotes whole: a template's escaping
     stripped = _without_site_suffix(declared, site) if declared else None
     if not h1:
         return stripped
@@ -388,9 +390,13 @@ def headline(h1: str | None, declared: str | None, site: set[str]) -> str | None
 
 
 def _first_heading(h1: LexborNode | None) -> str | None:
+    """The headline's text, without a <time> in it (a blog's date before its title)."""
     if h1 is None:
         return None
-    text = _tidy(h1.text(deep=True))
+    raw = h1.text(deep=True)
+    for time in h1.css("time"):
+        raw = raw.replace(time.text(deep=True), " ", 1)
+    text = _tidy(raw)
     return text if text and 3 <= len(text) <= 300 else None
 
 
