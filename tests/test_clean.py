@@ -252,3 +252,26 @@ def test_the_articles_own_sentences_about_consent_stay() -> None:
         "privacy policy cannot hide the choice behind several screens of cookie settings.",
     ]
     assert texts([Block(t) for t in lines]) == lines
+
+
+def test_an_affiliate_disclosure_goes_and_the_articles_own_mentions_stay() -> None:
+    disclosures = [
+        "This post may contain affiliate links, which means we may earn a small commission if "
+        "you make a purchase through them, at no extra cost to you.",
+        "As a partner of the store I earn from qualifying purchases.",
+        "Disclosure: some of my posts contain affiliate links.",
+    ]
+    mentions = [
+        "I use this liquid castile soap, just in case you were wondering (both are affiliate "
+        "links).",
+        "Bloggers add affiliate links to their reviews to earn a commission on each sale.",
+    ]
+    lines = [disclosures[0], ARTICLE[0], *mentions, *ARTICLE[1:], *disclosures[1:]]
+    assert texts([Block(t) for t in lines]) == [ARTICLE[0], *mentions, *ARTICLE[1:]]
+
+
+def test_a_shops_buttons_go_and_a_sentence_that_starts_alike_stays() -> None:
+    buttons = ["Check price at REI", "See price at Amazon (on sale!)", "Buy now", "Add to cart"]
+    sentence = "Check prices before you travel, because fares change daily on most routes."
+    lines = [ARTICLE[0], *buttons[:2], ARTICLE[1], sentence, *buttons[2:], ARTICLE[2]]
+    assert texts([Block(t) for t in lines]) == [ARTICLE[0], ARTICLE[1], sentence, ARTICLE[2]]

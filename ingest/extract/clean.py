@@ -18,9 +18,11 @@ Each decision rests on more than a phrase list, so it holds in any language:
   The article's own lists stay: one it introduces with ":", a numbered one, a table.
 - **boilerplate**: a short line about subscribing, sharing, cookies, ads or copyright that
   is the site speaking: it starts with the call, is a few words, or says "we" or "our". A
-  sentence of the article that mentions a newsletter stays. Also, whatever its length, a
-  consent box's or a sign-up form's fine print: worded as a consent box is (two terms of
-  its vocabulary, `ingest.extract.walls`) and said by the site ("we", "our", "us").
+  sentence of the article that mentions a newsletter stays. Also, whatever its length,
+  fine print: a consent box's or a sign-up form's, worded as a consent box is (two terms
+  of its vocabulary, `ingest.extract.walls`) and said by the site ("we", "our", "us"); an
+  affiliate disclosure ("affiliate links", "qualifying purchases") said by the site or the
+  writer. And a shop's buttons: a few words that start with "Check price", "Buy now" ...
 """
 
 from __future__ import annotations
@@ -94,7 +96,15 @@ BOILERPLATE_MAX_WORDS = 25
 CALL_WORDS = 6  # a boilerplate line this short may hold its call anywhere
 _ANYWHERE = frozenset({"©", "all rights reserved", "copyright"})
 _THE_SITE = re.compile(r"\b(?:we|our|us)\b")
-_CONSENT_HINTS = ("cookie", "privacy")  # what a consent box or a form's fine print mentions
+# What fine print mentions: a consent box or a form's, or an affiliate disclosure.
+_FINE_PRINT_HINTS = ("cookie", "privacy", "affiliate link", "qualifying purchase")
+_A_SPEAKER = re.compile(r"\b(?:we|our|us|i|my|me)\b")
+_THIS_POST = re.compile(r"\bthis (?:post|article|page|site|website|blog|story|review|guide)\b")
+# A shop's button, a few words that start with the call: "Check price at ...", "Buy now".
+_SHOP_CALL = re.compile(
+    r"(?:check|see|view|compare) (?:the )?(?:latest |current )?prices?\b|(?:buy|shop|order) "
+    r"(?:it |them )?now\b|add to (?:cart|basket|bag)\b|(?:view|see|get) (?:the )?deals?\b"
+)
 HEADLINE_WORDS = (1, 25)
 TITLE_WORDS = 3  # words a line, on average, in a run of other pages' titles
 SHORT_BLOCK_WORDS = 8
@@ -310,10 +320,29 @@ def find_boilerplate(
     }
     rest = [i for i in range(len(blocks)) if i not in skip and i not in found]
     keys = [features[i].key for i in rest]
-    for n in containing_any(keys, _CONSENT_HINTS):
-        if asks_consent(keys[n]) and _THE_SITE.search(keys[n]):
+    for n in containing_any(keys, _FINE_PRINT_HINTS):
+        if _fine_print(keys[n]):
             found[rest[n]] = RemovalReason.BOILERPLATE
+    for i in rest:
+        if features[i].length <= CALL_WORDS and _SHOP_CALL.match(features[i].key):
+            found[i] = RemovalReason.BOILERPLATE
     return dict(sorted(found.items()))
+
+
+def _fine_print(key: str) -> bool:
+    """A consent box's or a form's fine print (worded as a consent box is, and said by the
+    site), or an affiliate disclosure: "qualifying purchases", or affiliate links that a
+    "Disclosure:", "this post ..." or a commission the site or the writer earns is about (a
+    sentence of the article that points at its own affiliate links is not)."""
+    if "qualifying purchase" in key:
+        return True
+    if "affiliate link" in key:
+        return (
+            key.startswith("disclosure")
+            or _THIS_POST.search(key) is not None
+            or ("commission" in key and _A_SPEAKER.search(key) is not None)
+        )
+    return asks_consent(key) and _THE_SITE.search(key) is not None
 
 
 def _calls_to_action(low: str, length: int) -> bool:
