@@ -83,13 +83,20 @@ _MOJIBAKE_SIGN = re.compile(
 )
 
 
+_BROKEN_NO_BREAK = re.compile(r"[ÂÃ](?=\s|$)")
+
+
 def repair_mojibake(text: str) -> str:
     """The text with each run of characters that spells UTF-8 read as Windows-1252 or
     Latin-1 ("Investorâ€™s") put back ("Investor’s"); a run that does not decode as
     UTF-8 stays as it is. Most texts show no such pair, and are returned at once."""
     if text.isascii() or not _MOJIBAKE_SIGN.search(text.encode("utf-8", "surrogatepass")):
         return text
-    return _MOJIBAKE.sub(_repaired_run, text)
+    text = _MOJIBAKE.sub(_repaired_run, text)
+    # Where its spacing was collapsed, "Â\xa0" (a no-break space) and "Ã\xa0" ("à") lost
+    # their second character: in a text that shows mojibake, a lone "Â" or "Ã" before a
+    # space or at the end is one of them.
+    return _BROKEN_NO_BREAK.sub(lambda m: "" if m.group() == "Â" else "à", text)
 
 
 def _repaired_run(match: re.Match[str]) -> str:

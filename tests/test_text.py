@@ -36,8 +36,16 @@ def test_utf8_read_as_windows_1252_or_latin_1_is_put_back(text: str) -> None:
         "SÃO PAULO, NÃO",  # Portuguese capitals: Ã before a letter
         "Â propos",  # no continuation byte after the lead
         "plain ASCII",
-        "Ã© but Ã",  # the first decodes, the second is left
+        "Ã© but Ão",  # the first decodes, the second is left
     ],
 )
 def test_text_that_is_not_mojibake_stays(text: str) -> None:
     assert repair_mojibake(text) == text.replace("Ã©", "é")
+
+
+def test_a_no_break_space_or_a_grave_a_whose_second_byte_was_collapsed_is_put_back() -> None:
+    # "Â\xa0" and "Ã\xa0" after their spacing was collapsed: only in a text with mojibake.
+    assert repair_mojibake("for cats.Â The costâ€™s Ã la carte, voilÃ") == (
+        "for cats. The cost’s à la carte, voilà"
+    )
+    assert repair_mojibake("IRMÃ and SÃO") == "IRMÃ and SÃO"
