@@ -271,7 +271,7 @@ def test_an_affiliate_disclosure_goes_and_the_articles_own_mentions_stay() -> No
 
 
 def test_a_shops_buttons_go_and_a_sentence_that_starts_alike_stays() -> None:
-    buttons = ["Check price at REI", "See price at Amazon (on sale!)", "Buy now", "Add to cart"]
+    buttons = ["Check price at REI", "See price at Amazon (on sale!)", "Buy now", "Jetzt kaufen"]
     sentence = "Check prices before you travel, because fares change daily on most routes."
     lines = [ARTICLE[0], *buttons[:2], ARTICLE[1], sentence, *buttons[2:], ARTICLE[2]]
     assert texts([Block(t) for t in lines]) == [ARTICLE[0], ARTICLE[1], sentence, ARTICLE[2]]

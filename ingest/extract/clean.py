@@ -21,8 +21,9 @@ Each decision rests on more than a phrase list, so it holds in any language:
   sentence of the article that mentions a newsletter stays. Also, whatever its length,
   fine print: a consent box's or a sign-up form's, worded as a consent box is (two terms
   of its vocabulary, `ingest.extract.walls`) and said by the site ("we", "our", "us"); an
-  affiliate disclosure ("affiliate links", "qualifying purchases") said by the site or the
-  writer. And a shop's buttons: a few words that start with "Check price", "Buy now" ...
+  affiliate disclosure ("affiliate links", "qualifying purchases": the wording of the
+  disclosures US law asks for, in English) said by the site or the writer. And a shop's
+  buttons: a few words that start with "Check price", "Buy now", "Jetzt kaufen" ...
 """
 
 from __future__ import annotations
@@ -100,10 +101,14 @@ _THE_SITE = re.compile(r"\b(?:we|our|us)\b")
 _FINE_PRINT_HINTS = ("cookie", "privacy", "affiliate link", "qualifying purchase")
 _A_SPEAKER = re.compile(r"\b(?:we|our|us|i|my|me)\b")
 _THIS_POST = re.compile(r"\bthis (?:post|article|page|site|website|blog|story|review|guide)\b")
-# A shop's button, a few words that start with the call: "Check price at ...", "Buy now".
+# A shop's button, a few words that start with the call: "Check price at ...", "Buy now",
+# "Jetzt kaufen", "Ajouter au panier" (matched on normalised text).
 _SHOP_CALL = re.compile(
     r"(?:check|see|view|compare) (?:the )?(?:latest |current )?prices?\b|(?:buy|shop|order) "
-    r"(?:it |them )?now\b|add to (?:cart|basket|bag)\b|(?:view|see|get) (?:the )?deals?\b"
+    r"(?:it |them )?now\b|add to (?:cart|basket|bag)\b|(?:view|see|get) (?:the )?deals?\b|"
+    r"jetzt kaufen|in den warenkorb|acheter maintenant|ajouter au panier|voir le prix|"
+    r"comprar (?:ahora|agora)|añadir al carrito|adicionar ao carrinho|acquista ora|"
+    r"aggiungi al carrello"
 )
 HEADLINE_WORDS = (1, 25)
 TITLE_WORDS = 3  # words a line, on average, in a run of other pages' titles
