@@ -90,3 +90,22 @@ def test_a_page_builders_widget_class_on_every_part_is_structure_not_boilerplate
         assert f"Part {n} 2: The council" in article.text
     assert "newsletter" not in article.text and "office" not in article.text
     assert any("newsletter" in removed.text for removed in article.removed)
+
+
+def test_comments_whose_bodies_share_the_articles_class_stay_out() -> None:
+    # A forum-like theme: the article body and each comment's body are both "div.content".
+    article = f'<div class="article"><div class="content">{_paragraphs("Story", 4)}</div></div>'
+    comments = "".join(
+        f'<div class="comment"><div class="comment_content"><div class="content">'
+        f"<p>Reader {n} wrote a long reply about the bridge, its delays, its cost, and what the "
+        "council should have done differently, at some length, with feeling.</p>"
+        "</div></div></div>"
+        for n in range(6)
+    )
+    page = (
+        f"<html><body><div class='wrapper'>{article}"
+        f"<div id='comments'>{comments}</div></div></body></html>"
+    )
+    text = extract_article(page).text
+    assert "Story 3: The council" in text
+    assert "Reader" not in text

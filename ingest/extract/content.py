@@ -564,15 +564,41 @@ def _chosen(body: LexborNode, scores: dict[int, tuple[LexborNode, float]]) -> li
         sections = _sections(best)
         return sections if sections is not None else with_siblings
     threshold = max(10.0, best_score * 0.1)
+    above_best = _ancestors(best)
     chosen: list[LexborNode] = []
     for part in parts:
         if part.mem_id == best.mem_id:
             chosen.extend(with_siblings)
         else:
             scored = scores.get(part.mem_id)
-            if scored is not None and scored[1] * (1 - _link_density(part)) >= threshold:
+            if (
+                scored is not None
+                and scored[1] * (1 - _link_density(part)) >= threshold
+                and not _in_other_thread(part, above_best)
+            ):
                 chosen.append(part)
     return chosen
+
+
+def _ancestors(node: LexborNode) -> set[int]:
+    found: set[int] = set()
+    parent = node.parent
+    while parent is not None:
+        found.add(parent.mem_id)
+        parent = parent.parent
+    return found
+
+
+def _in_other_thread(part: LexborNode, above_best: set[int]) -> bool:
+    """Whether a node of the best node's template sits in a comment thread or a list of
+    related stories that the best node is not in: a wrapper between it and what the two
+    share says so by its class or id (a comment's body often has the article's class)."""
+    node = part.parent
+    while node is not None and node.mem_id not in above_best:
+        if _key_reason(_hint_key(node)) in (RemovalReason.COMMENTS, RemovalReason.RELATED):
+            return True
+        node = node.parent
+    return False
 
 
 WIDEN_LEVELS = 12  # wrappers climbed from the chosen nodes to find the whole article
