@@ -93,13 +93,16 @@ def test_a_page_builders_widget_class_on_every_part_is_structure_not_boilerplate
 
 
 def test_comments_whose_bodies_share_the_articles_class_stay_out() -> None:
-    # A forum-like theme: the article body and each comment's body are both "div.content".
+    # A forum-like theme: the article body and each comment's body are both "div.content";
+    # the first comment is longer than the article, and scores best.
     article = f'<div class="article"><div class="content">{_paragraphs("Story", 4)}</div></div>'
+    reply = (
+        "<p>Reader {n} wrote a long reply about the bridge, its delays, its cost, and what the "
+        "council should have done differently, at some length, with feeling.</p>"
+    )
     comments = "".join(
         f'<div class="comment"><div class="comment_content"><div class="content">'
-        f"<p>Reader {n} wrote a long reply about the bridge, its delays, its cost, and what the "
-        "council should have done differently, at some length, with feeling.</p>"
-        "</div></div></div>"
+        f"{reply.format(n=n) * (7 if n == 0 else 1)}</div></div></div>"
         for n in range(6)
     )
     page = (

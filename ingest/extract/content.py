@@ -564,41 +564,65 @@ def _chosen(body: LexborNode, scores: dict[int, tuple[LexborNode, float]]) -> li
         sections = _sections(best)
         return sections if sections is not None else with_siblings
     threshold = max(10.0, best_score * 0.1)
-    above_best = _ancestors(best)
+    kept = [
+        part
+        for part in parts
+        if part.mem_id == best.mem_id
+        or (
+            (scored := scores.get(part.mem_id)) is not None
+            and scored[1] * (1 - _link_density(part)) >= threshold
+        )
+    ]
+    if len(kept) < 2:
+        return with_siblings
+    in_thread = _in_threads(kept)
+    if all(in_thread):
+        in_thread = [False] * len(kept)
     chosen: list[LexborNode] = []
-    for part in parts:
-        if part.mem_id == best.mem_id:
-            chosen.extend(with_siblings)
-        else:
-            scored = scores.get(part.mem_id)
-            if (
-                scored is not None
-                and scored[1] * (1 - _link_density(part)) >= threshold
-                and not _in_other_thread(part, above_best)
-            ):
-                chosen.append(part)
+    for part, threaded in zip(kept, in_thread, strict=True):
+        if not threaded:
+            chosen.extend(with_siblings if part.mem_id == best.mem_id else [part])
     return chosen
 
 
-def _ancestors(node: LexborNode) -> set[int]:
-    found: set[int] = set()
-    parent = node.parent
-    while parent is not None:
-        found.add(parent.mem_id)
-        parent = parent.parent
-    return found
+THREAD_PARTS = 64  # parts of one template past which their wrappers are not looked at
 
 
-def _in_other_thread(part: LexborNode, above_best: set[int]) -> bool:
-    """Whether a node of the best node's template sits in a comment thread or a list of
-    related stories that the best node is not in: a wrapper between it and what the two
-    share says so by its class or id (a comment's body often has the article's class)."""
-    node = part.parent
-    while node is not None and node.mem_id not in above_best:
-        if _key_reason(_hint_key(node)) in (RemovalReason.COMMENTS, RemovalReason.RELATED):
-            return True
+def _in_threads(parts: list[LexborNode]) -> list[bool]:
+    """For each node of one template, whether it sits in a comment thread or a list of
+    related stories: a wrapper between it and what all of them share says so by its class
+    or id (a forum-like theme gives each comment's body the article body's class). The
+    wrappers are found by walking up from the first part to the top, and from each other
+    part only until it meets that walk."""
+    if len(parts) > THREAD_PARTS:
+        return [False] * len(parts)
+    first: list[LexborNode] = []
+    node = parts[0].parent
+    while node is not None:
+        first.append(node)
         node = node.parent
-    return False
+    index = {node.mem_id: level for level, node in enumerate(first)}
+    walks: list[tuple[list[LexborNode], int]] = [([], 0)]  # each part's own way up, and where
+    top = 0  # it meets the first part's; the highest meeting is what all of them share
+    for part in parts[1:]:
+        own: list[LexborNode] = []
+        node = part.parent
+        while node is not None and node.mem_id not in index:
+            own.append(node)
+            node = node.parent
+        meet = index[node.mem_id] if node is not None else len(first)
+        walks.append((own, meet))
+        top = max(top, meet)
+    threads: dict[int, bool] = {}  # wrappers the parts share are looked at once
+
+    def is_thread(node: LexborNode) -> bool:
+        key = node.mem_id
+        if key not in threads:
+            reason = _key_reason(_hint_key(node))
+            threads[key] = reason in (RemovalReason.COMMENTS, RemovalReason.RELATED)
+        return threads[key]
+
+    return [any(map(is_thread, own)) or any(map(is_thread, first[meet:top])) for own, meet in walks]
 
 
 WIDEN_LEVELS = 12  # wrappers climbed from the chosen nodes to find the whole article
