@@ -83,7 +83,7 @@ _MOJIBAKE_SIGN = re.compile(
 )
 
 
-_BROKEN_NO_BREAK = re.compile(r"[ÂÃ](?=\s|$)")
+_BROKEN_NO_BREAK = re.compile(r"[ÂÃ](?=[ \n]|$)")
 
 
 def repair_mojibake(text: str) -> str:
@@ -92,11 +92,11 @@ def repair_mojibake(text: str) -> str:
     UTF-8 stays as it is. Most texts show no such pair, and are returned at once."""
     if text.isascii() or not _MOJIBAKE_SIGN.search(text.encode("utf-8", "surrogatepass")):
         return text
-    text = _MOJIBAKE.sub(_repaired_run, text)
     # Where its spacing was collapsed, "Â\xa0" (a no-break space) and "Ã\xa0" ("à") lost
     # their second character: in a text that shows mojibake, a lone "Â" or "Ã" before a
     # space or at the end is one of them.
-    return _BROKEN_NO_BREAK.sub(lambda m: "" if m.group() == "Â" else "à", text)
+    text = _BROKEN_NO_BREAK.sub(lambda m: "" if m.group() == "Â" else "à", text)
+    return _MOJIBAKE.sub(_repaired_run, text)
 
 
 def _repaired_run(match: re.Match[str]) -> str:

@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ingest.text import fewer_words_than, repair_mojibake
 
@@ -49,3 +51,13 @@ def test_a_no_break_space_or_a_grave_a_whose_second_byte_was_collapsed_is_put_ba
         "for cats. The cost’s à la carte, voilà"
     )
     assert repair_mojibake("IRMÃ and SÃO") == "IRMÃ and SÃO"
+
+
+@given(st.text() | st.text(alphabet="aÂÃ éà€’\xa0\n"))
+def test_any_text_read_as_latin_1_is_put_back(text: str) -> None:
+    assert repair_mojibake(text.encode("utf-8").decode("latin-1")) == text
+
+
+@given(st.text())
+def test_repair_never_raises(text: str) -> None:
+    assert isinstance(repair_mojibake(text), str)
