@@ -43,6 +43,7 @@ class RemovalReason(StrEnum):
     BOILERPLATE = "boilerplate"
     SITE_BOILERPLATE = "site-boilerplate"
     COMMENTS = "comments"
+    BYLINE = "byline"
 
 
 @dataclass(frozen=True, init=False)

@@ -275,3 +275,26 @@ def test_a_shops_buttons_go_and_a_sentence_that_starts_alike_stays() -> None:
     sentence = "Check prices before you travel, because fares change daily on most routes."
     lines = [ARTICLE[0], *buttons[:2], ARTICLE[1], sentence, *buttons[2:], ARTICLE[2]]
     assert texts([Block(t) for t in lines]) == [ARTICLE[0], ARTICLE[1], sentence, ARTICLE[2]]
+
+
+def test_the_byline_and_dateline_at_the_head_go_as_bylines() -> None:
+    head = [
+        "By Tess Bonn - 11/19/19 06:56 AM EST",
+        "Updated 1:39 am EST, Wednesday, November 20, 2019",
+    ]
+    stays = [
+        "By understanding the basics of how electricity is distributed, you stay safe.",
+        "Posted in News Release",
+    ]
+    blocks = [Block(t) for t in [*head, *stays, *ARTICLE, "Updated March 13, 2024"]]
+    cleaned = clean_blocks(blocks)
+    assert cleaned.text.split("\n\n") == [*stays, *ARTICLE, "Updated March 13, 2024"]
+    assert [(r.reason, r.text) for r in cleaned.removed] == [
+        (RemovalReason.BYLINE, t) for t in head
+    ]
+
+
+def test_a_byline_after_the_first_long_paragraph_is_the_articles_own() -> None:
+    lead = " ".join(ARTICLE * 2)  # past the words a head line has
+    lines = [lead, "By Jane Roe, who covered the council for ten years"]
+    assert texts([Block(t) for t in lines]) == lines

@@ -24,6 +24,9 @@ Each decision rests on more than a phrase list, so it holds in any language:
   affiliate disclosure ("affiliate links", "qualifying purchases": the wording of the
   disclosures US law asks for, in English) said by the site or the writer. And a shop's
   buttons: a few words that start with "Check price", "Buy now", "Jetzt kaufen" ...
+- **byline**: at the head of the article, before its first long block, a short line that
+  names its writer after a label ("By", "Written by", "por") or says when it was published
+  or updated, with a year or an hour: metadata, which the article's fields hold.
 """
 
 from __future__ import annotations
@@ -367,11 +370,51 @@ def _calls_to_action(low: str, length: int) -> bool:
     )
 
 
+# "By Jane Roe", "Written by Jane Roe", "Posted by Admin", "por Ana Gómez": a label, then a
+# capitalised name.
+_BYLINE = re.compile(
+    r"(?i:(?:written|reviewed|edited|fact[- ]checked|medically reviewed|posted|published|"
+    r"reported|story|words|text)\s+)?(?i:by|von|par|por|di|door)\s+(?=[^\W\d_])"
+)
+# "Updated 1:39 am EST, Wednesday, November 20, 2019", "Published: Feb 6, 2024", "Mis à jour
+# le 3 mars 2025": a label, and a year or an hour somewhere on the line.
+_DATELINE = re.compile(
+    r"(?:(?:last|first|originally)\s+)?(?:updated|published|posted|modified)\b|publié|"
+    r"mis à jour|veröffentlicht|aktualisiert|actualizado|publicado|atualizado|pubblicato|"
+    r"aggiornato",
+    re.I,
+)
+_WHEN = re.compile(r"\b(?:19|20)\d\d\b|\b\d{1,2}:\d\d\b")
+HEAD_BLOCKS = 4  # blocks at the head of an article where its byline and dateline stand
+
+
+def find_bylines(
+    blocks: Sequence[Block], features: Sequence[_Features], skip: set[int]
+) -> dict[int, str]:
+    """The byline and the dateline at the head of the article: metadata (the article's
+    author and date fields hold it), not body. A short line among its first blocks, before
+    the first long one, that names its writer ("By Jane Roe ...") or says when it was
+    published or updated ("Updated March 13, 2024"); a sentence that starts with "By
+    understanding ..." is no byline (its next word is not a name)."""
+    found: dict[int, str] = {}
+    for i in [i for i in range(len(blocks)) if i not in skip][:HEAD_BLOCKS]:
+        if features[i].length > BOILERPLATE_MAX_WORDS:
+            break
+        text = blocks[i].text.lstrip()
+        byline = _BYLINE.match(text)
+        if (byline and text[byline.end()].isupper()) or (
+            _DATELINE.match(text) and _WHEN.search(text)
+        ):
+            found[i] = RemovalReason.BYLINE
+    return found
+
+
 def clean_blocks(blocks: Sequence[Block]) -> Cleaned:
     features = [_Features(b) for b in blocks]
     removed = find_duplicates(features)
     removed.update(find_related(blocks, features, set(removed)))
     removed.update(find_boilerplate(blocks, features, set(removed)))
+    removed.update(find_bylines(blocks, features, set(removed)))
     kept = [b for i, b in enumerate(blocks) if i not in removed]
     return Cleaned(
         text=join_blocks(kept),
