@@ -81,8 +81,6 @@ _MOJIBAKE_SIGN = re.compile(
     rb"\xc3[\x82-\xb4](?:\xc2[\x80-\xbf]|\xc5[\x92\x93\xa0\xa1\xb8\xbd\xbe]|\xc6\x92"
     rb"|\xcb[\x86\x9c]|\xe2[\x80-\x84])"
 )
-
-
 _BROKEN_NO_BREAK = re.compile(r"[ÂÃ](?=[ \n]|$)")
 
 
