@@ -80,11 +80,9 @@ def test_link_dense_blocks_are_related_links() -> None:
     assert [r.reason for r in clean_blocks(blocks).removed] == [RemovalReason.RELATED]
 
 
-def test_label_at_the_very_end_goes() -> None:
-    blocks = [
-        Block("The article itself, written as sentences, ends here."),
-        Block("Related stories"),
-    ]
+@pytest.mark.parametrize("label", ["Related stories", "Other Posts You May Enjoy"])
+def test_label_at_the_very_end_goes(label: str) -> None:
+    blocks = [Block("The article itself, written as sentences, ends here."), Block(label)]
     assert [r.reason for r in clean_blocks(blocks).removed] == [RemovalReason.RELATED]
 
 

@@ -43,7 +43,8 @@ from ingest.types import Block, BlockKind, RemovalReason, Removed
 # several: a label only counts when it is short and unpunctuated, and the lines after it
 # must look like headlines.
 RELATED_LABELS = re.compile(
-    r"^(?:you (?:may|might) (?:also )?(?:like|enjoy|be interested in)|read (?:more|next|also)|"
+    r"^(?:(?:\w+ ){0,3}you (?:may|might) (?:also )?(?:like|enjoy|be interested in)|"
+    r"read (?:more|next|also)|"
     r"also read|related(?: \w+)?|more (?:from|on|about|stories|news|in)\b.*|see also|"
     r"recommended(?: for you)?|trending(?: now)?|most (?:read|popular|viewed|shared)|"
     r"popular (?:now|stories)|don'?t miss|up next|watch next|what to read next|top stories|"
