@@ -296,3 +296,14 @@ def test_a_byline_after_the_first_long_paragraph_is_the_articles_own() -> None:
     lead = " ".join(ARTICLE * 2)  # past the words a head line has
     lines = [lead, "By Jane Roe, who covered the council for ten years"]
     assert texts([Block(t) for t in lines]) == lines
+
+
+def test_the_sites_taxonomy_lines_go() -> None:
+    taxonomy = [
+        "Tags: Employment, Health & Fitness, Mid-sized Businesses",
+        "Filed under: Politics |",
+        "Schlagwörter: Verkehr, Stadtrat",
+    ]
+    about = "Tags are how the council files its decisions, one for each district."
+    lines = [taxonomy[0], *ARTICLE, about, *taxonomy[1:]]
+    assert texts([Block(t) for t in lines]) == [*ARTICLE, about]

@@ -23,7 +23,8 @@ Each decision rests on more than a phrase list, so it holds in any language:
   of its vocabulary, `ingest.extract.walls`) and said by the site ("we", "our", "us"); an
   affiliate disclosure ("affiliate links", "qualifying purchases": the wording of the
   disclosures US law asks for, in English) said by the site or the writer. And a shop's
-  buttons: a few words that start with "Check price", "Buy now", "Jetzt kaufen" ...
+  buttons: a few words that start with "Check price", "Buy now", "Jetzt kaufen" ...; the
+  site's taxonomy of the article, a short line that starts with "Tags:", "Filed under:" ...
 - **byline**: at the head of the article, before its first long block, a short line that
   names its writer after a label ("By", "Written by", "por") or says when it was published
   or updated, with a year or an hour: metadata, which the article's fields hold.
@@ -101,6 +102,12 @@ BOILERPLATE_MAX_WORDS = 25
 CALL_WORDS = 6  # a boilerplate line this short may hold its call anywhere
 _ANYWHERE = frozenset({"©", "all rights reserved", "copyright"})
 _THE_SITE = re.compile(r"\b(?:we|our|us)\b")
+# The site's taxonomy of the article: "Tags: ...", "Filed under: ...", "Schlagwörter: ...".
+_TAXONOMY = re.compile(
+    r"\s*(?:tags|labels|tagged(?: with| in| as)?|filed under|categor(?:y|ies)|topics|"
+    r"schlagw(?:ö|oe)rter|stichw(?:ö|oe)rter|étiquettes|etiquetas|categorie|categorias)\s*:",
+    re.I,
+)
 # What fine print mentions: a consent box or a form's, or an affiliate disclosure.
 _FINE_PRINT_HINTS = ("cookie", "privacy", "affiliate link", "qualifying purchase")
 _A_SPEAKER = re.compile(r"\b(?:we|our|us|i|my|me)\b")
@@ -333,7 +340,10 @@ def find_boilerplate(
         if _fine_print(keys[n]):
             found[rest[n]] = RemovalReason.BOILERPLATE
     for i in rest:
-        if features[i].length <= CALL_WORDS and _SHOP_CALL.match(features[i].key):
+        length = features[i].length
+        if (length <= CALL_WORDS and _SHOP_CALL.match(features[i].key)) or (
+            length <= BOILERPLATE_MAX_WORDS and _TAXONOMY.match(blocks[i].text)
+        ):
             found[i] = RemovalReason.BOILERPLATE
     return dict(sorted(found.items()))
 
