@@ -307,3 +307,19 @@ def test_the_sites_taxonomy_lines_go() -> None:
     about = "Tags are how the council files its decisions, one for each district."
     lines = [taxonomy[0], *ARTICLE, about, *taxonomy[1:]]
     assert texts([Block(t) for t in lines]) == [*ARTICLE, about]
+
+
+def test_labels_left_without_what_they_label_go() -> None:
+    """A table of contents' label whose list of links went, a comment thread's at the end."""
+    lines = ["Table of Contents", *ARTICLE, "3 Comments", "Leave a Reply"]
+    cleaned = clean_blocks([Block(t) for t in lines])
+    assert cleaned.text.split("\n\n") == ARTICLE
+    assert [r.reason for r in cleaned.removed] == [
+        RemovalReason.RELATED,
+        RemovalReason.COMMENTS,
+        RemovalReason.COMMENTS,
+    ]
+    # With its list, the label stays; "Comments" inside the article is a heading of it.
+    toc = [Block("In this article"), *(Block(s, BlockKind.LIST_ITEM) for s in ("One", "Two"))]
+    body = [Block(ARTICLE[0]), Block("Comments"), Block(ARTICLE[1])]
+    assert clean_blocks([*toc, *body]).removed == ()

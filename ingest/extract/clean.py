@@ -15,7 +15,9 @@ Each decision rests on more than a phrase list, so it holds in any language:
   article, a run of two or more title-shaped lines (its label, any short unpunctuated line
   in any language, among them) whose words, taken together, are mostly not the article's
   and that reads as titles do (several words a line); an inline "READ MORE: headline" line.
-  The article's own lists stay: one it introduces with ":", a numbered one, a table.
+  The article's own lists stay: one it introduces with ":", a numbered one, a table. A
+  label left without what it labels goes too: a table of contents' with no list after it,
+  a comment thread's ("3 Comments", "Leave a reply") at the end, as `comments`.
 - **boilerplate**: a short line about subscribing, sharing, cookies, ads or copyright that
   is the site speaking: it starts with the call, is a few words, or says "we" or "our". A
   sentence of the article that mentions a newsletter stays. Also, whatever its length,
@@ -266,7 +268,38 @@ def find_related(
                         break
                     removed[j] = RemovalReason.RELATED
     removed.update(_trailing_run(blocks, features, [i for i in order if i not in removed]))
+    removed.update(_orphan_labels(blocks, features, [i for i in order if i not in removed]))
     return removed
+
+
+# The label of a table of contents, and of a comment thread (matched on normalised text).
+_CONTENTS_LABEL = re.compile(
+    r"(?:table of )?contents|in this (?:article|post|guide|story)|on this page|jump to|"
+    r"inhalt(?:sverzeichnis)?|sommaire|table des matières|índice|indice|contenidos"
+)
+_COMMENTS_LABEL = re.compile(
+    r"(?:\d+ )?comments?(?: \d+)?|leave a (?:comment|reply)|add a comment|"
+    r"join the (?:discussion|conversation)|kommentare|commentaires|comentarios|commenti"
+)
+
+
+def _orphan_labels(
+    blocks: Sequence[Block], features: Sequence[_Features], kept: list[int]
+) -> dict[int, str]:
+    """Labels left without what they label: a table of contents' ("Table of Contents",
+    "In this article") when no list follows it (its links went, or never came), and a
+    comment thread's ("Comments", "3 Comments", "Leave a reply") at the article's end."""
+    found: dict[int, str] = {}
+    for n, i in enumerate(kept):
+        if features[i].length <= 4 and _CONTENTS_LABEL.fullmatch(features[i].key):
+            after = kept[n + 1] if n + 1 < len(kept) else None
+            if after is None or blocks[after].kind != BlockKind.LIST_ITEM:
+                found[i] = RemovalReason.RELATED
+    for i in reversed(kept):
+        if i in found or not _COMMENTS_LABEL.fullmatch(features[i].key):
+            break
+        found[i] = RemovalReason.COMMENTS
+    return found
 
 
 _NUMBERED = re.compile(r"^\s*(?:\d{1,3}|[a-z])[.)]\s")
