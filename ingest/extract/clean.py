@@ -105,6 +105,7 @@ CALL_WORDS = 6  # a boilerplate line this short may hold its call anywhere
 _ANYWHERE = frozenset({"©", "all rights reserved", "copyright"})
 _THE_SITE = re.compile(r"\b(?:we|our|us)\b")
 # The site's taxonomy of the article: "Tags: ...", "Filed under: ...", "Schlagwörter: ...".
+TAXONOMY_LABEL = 24  # characters before the colon, at most
 _TAXONOMY = re.compile(
     r"\s*(?:tags|labels|tagged(?: with| in| as)?|filed under|categor(?:y|ies)|topics|"
     r"schlagw(?:ö|oe)rter|stichw(?:ö|oe)rter|étiquettes|etiquetas|categorie|categorias)\s*:",
@@ -375,7 +376,9 @@ def find_boilerplate(
     for i in rest:
         length = features[i].length
         if (length <= CALL_WORDS and _SHOP_CALL.match(features[i].key)) or (
-            length <= BOILERPLATE_MAX_WORDS and _TAXONOMY.match(blocks[i].text)
+            length <= BOILERPLATE_MAX_WORDS
+            and ":" in blocks[i].text[:TAXONOMY_LABEL]
+            and _TAXONOMY.match(blocks[i].text)
         ):
             found[i] = RemovalReason.BOILERPLATE
     return dict(sorted(found.items()))
