@@ -3,12 +3,11 @@
 An article goes with everything that is only its own: its LSH bands (deleted here: on
 PostgreSQL that index has no foreign key, see `storage.models.NearDupBand`), its URLs,
 removed blocks, host block counts and full-text row (by the foreign keys' cascades and the
-FTS triggers).
-A canonical article whose copies are kept is not simply dropped: its earliest kept copy
-becomes the cluster's canonical article (it gains the host block counts only canonical
-articles have) and the other kept copies point at it. The entries of a removed
-article stay, marked pruned, so that a feed that still lists them does not bring the
-article back.
+FTS triggers). A canonical article whose copies are kept is not simply dropped: its
+earliest kept copy becomes the cluster's canonical article (it gains the host block counts
+only canonical articles have) and the other kept copies point at it. The entries of a
+removed article stay, marked pruned, so that a feed that still lists them does not bring
+the article back.
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 from ingest.extract.walls import asks_consent
 from ingest.text import containing_any, ends_sentence, last_mark, normalise
@@ -444,7 +445,7 @@ def find_bylines(
     published or updated ("Updated March 13, 2024"); a sentence that starts with "By
     understanding ..." is no byline (its next word is not a name)."""
     found: dict[int, str] = {}
-    for i in [i for i in range(len(blocks)) if i not in skip][:HEAD_BLOCKS]:
+    for i in islice((i for i in range(len(blocks)) if i not in skip), HEAD_BLOCKS):
         if features[i].length > BOILERPLATE_MAX_WORDS:
             break
         text = blocks[i].text.lstrip()
