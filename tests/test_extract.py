@@ -240,6 +240,52 @@ def test_dates_declared_in_other_names_and_forms_are_read(
     assert extract_article(page, url).published.date() == date(2025, 7, 17)  # type: ignore[union-attr]
 
 
+def test_the_time_beside_the_headline_comes_before_a_list_of_latest_stories() -> None:
+    latest = "".join(
+        f'<li><a href="/n/{n}">Story {n}</a> <time datetime="2025-01-{n:02d}">Jan {n}</time></li>'
+        for n in (30, 31)
+    )
+    page = (
+        f"<html><body><header><ul>{latest}</ul></header><main><article><h1>Die Brücke</h1>"
+        '<div class="meta"><time datetime="2017-03-01T12:00:00Z">03/01/2017</time></div>'
+        f"{BODY}</article></main></body></html>"
+    )
+    assert extract_article(page).published == datetime(2017, 3, 1, 12, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("modified", "shown", "published"),
+    [
+        # Published and modified stamped alike (the page's last save): the date the
+        # headline shows, earlier, is the story's.
+        ("2025-11-20T10:00:00Z", "May 14, 2025", datetime(2025, 5, 14, tzinfo=UTC)),
+        # Modified later: the declaration is a real publication date.
+        ("2025-12-01T10:00:00Z", "May 14, 2025", datetime(2025, 11, 20, 9, tzinfo=UTC)),
+        # A later date shown (an update) does not move the publication.
+        ("2025-11-20T10:00:00Z", "Dec 4, 2025", datetime(2025, 11, 20, 9, tzinfo=UTC)),
+        # Only a date in the article's text, far below its headline: not its date.
+        ("2025-11-20T10:00:00Z", None, datetime(2025, 11, 20, 9, tzinfo=UTC)),
+        # The day before a time in UTC's morning: the same moment where the site is.
+        (
+            "2025-11-20T10:00:00Z",
+            "Nov 19, 2025, 10:00 pm CST",
+            datetime(2025, 11, 20, 9, tzinfo=UTC),
+        ),
+    ],
+)
+def test_a_declared_date_stamped_as_modified_too_gives_way_to_the_date_shown(
+    modified: str, shown: str | None, published: datetime
+) -> None:
+    head = (
+        '<meta property="article:published_time" content="2025-11-20T09:00:00Z">'
+        f'<meta property="article:modified_time" content="{modified}">'
+    )
+    byline = f"<p class='byline'>Liza Burke, {shown}</p>" if shown else ""
+    far = "" if shown else BODY * 12 + "<p>As of July 31, 2025, the city had spent more.</p>"
+    page = f"<html><head>{head}</head><body><h1>Die Brücke</h1>{byline}{BODY}{far}</body></html>"
+    assert extract_article(page).published == published
+
+
 def test_a_date_in_the_url_comes_before_a_date_in_the_text() -> None:
     # A numeric date in the text is ambiguous (3 October or 10 March); the path is not.
     page = f"<html><body><h1>Die Brücke</h1><p>03/10/2023</p>{BODY}</body></html>"

@@ -7,9 +7,10 @@
   element marked as the author's, or "By"/"Written by" followed by a name); calls to
   action, labels, commenters and initials are refused.
 - **Date**: declarations (the usual names, then a site's own "...published-date"), then
-  `<time>`, then a /YYYY/MM/DD/ path (a CMS writes it once, at publication), then the first
-  date shown near the headline (a numeric one may be read either way round); with the
-  page's own offset.
+  `<time>` (beside the headline first), then a /YYYY/MM/DD/ path (a CMS writes it once, at
+  publication), then the first date shown near the headline (a numeric one may be read
+  either way round); with the page's own offset. A declared date that is also the declared
+  modification date gives way to an earlier date shown by the headline.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any
@@ -175,18 +176,23 @@ def _after_headline(markup: str | bytes, size: int) -> str:
 
 
 DATE_BEFORE_HEADLINE = 1000  # characters of the page's text: a dateline above the title
+DATE_AFTER_HEADLINE = 1000  # and below it: a byline's date, not a date in the article
 
 
-def _from_headline(tree: LexborHTMLParser, h1: LexborNode | None) -> str:
+def _from_headline(tree: LexborHTMLParser, h1: LexborNode | None) -> tuple[str, int]:
     """The page's text from a little before its headline (`h1`) on (all of it without
-    one), where its date is shown. Read from the text, not the markup: class-laden markup
-    puts a byline tens of kilobytes after its headline."""
+    one), where its date is shown, and where the headline starts in it. Read from the
+    text, not the markup: class-laden markup puts a byline tens of kilobytes after its
+    headline."""
     body = tree.body
     if body is None:
-        return ""
+        return "", 0
     text = body.text(deep=True, separator="\n")
     start = text.find(h1.text(deep=True, separator="\n")) if h1 is not None else -1
-    return text[max(0, start - DATE_BEFORE_HEADLINE) :] if start >= 0 else text
+    if start < 0:
+        return text, 0
+    begin = max(0, start - DATE_BEFORE_HEADLINE)
+    return text[begin:], start - begin
 
 
 def _visible_date(text: str, month_first: bool = True) -> datetime | None:
@@ -296,6 +302,7 @@ def _from_json_ld(scripts: list[LexborNode]) -> dict[str, Any]:
             "title": _name(item.get("headline")) or _name(item.get("name")),
             "author": _name(item.get("author")),
             "published": parse_date(_name(item.get("datePublished"))),
+            "modified": parse_date(_name(item.get("dateModified"))),
             "language": _name(item.get("inLanguage")),
             "site_name": _name(item.get("publisher")),
             "lead_image": _url(item.get("image")),
@@ -403,6 +410,30 @@ def _first_heading(h1: LexborNode | None) -> str | None:
 def _title_element(tree: LexborHTMLParser) -> str | None:
     title = tree.css_first("title")
     return _tidy(title.text(deep=True)) if title is not None else None
+
+
+HEADLINE_LEVELS = 3  # wrappers above the headline where its byline and date stand
+
+
+def _near_headline(times: list[LexborNode], headline: LexborNode | None) -> list[LexborNode]:
+    """The `<time>`s that share a wrapper with the headline (below the page's body), the
+    closest wrapper's first: the article's own, where the page's first `<time>` may be a
+    list of latest stories above it."""
+    if headline is None or not times:
+        return []
+    levels: dict[int, int] = {}
+    node = headline.parent
+    while node is not None and len(levels) < HEADLINE_LEVELS and node.tag not in ("body", "html"):
+        levels[node.mem_id] = len(levels)
+        node = node.parent
+    nearest: list[tuple[int, int]] = []
+    for index, time in enumerate(times):
+        up = time.parent
+        while up is not None and up.mem_id not in levels:
+            up = up.parent
+        if up is not None:
+            nearest.append((levels[up.mem_id], index))
+    return [times[index] for _, index in sorted(nearest)]
 
 
 def _time_element(times: list[LexborNode]) -> datetime | None:
@@ -573,8 +604,15 @@ class _Shown:
             self._byline = (name,)
         return self._byline[0]
 
-    def date(self, h1: LexborNode | None, language: str | None) -> datetime | None:
-        return _visible_date(_from_headline(self.tree, h1), _month_first(language))
+    def date(
+        self, h1: LexborNode | None, language: str | None, near: bool = False
+    ) -> datetime | None:
+        """The first date shown from a little before the headline on; `near`: only in
+        the lines around it, where a byline's date stands."""
+        text, headline_at = _from_headline(self.tree, h1)
+        if near:
+            text = text[: headline_at + DATE_AFTER_HEADLINE]
+        return _visible_date(text, _month_first(language))
 
 
 def extract_metadata(
@@ -620,6 +658,32 @@ def extract_metadata(
         # The publisher's name, a user name or an id where the writer's belongs: a visible
         # byline, if there is one, names the writer.
         declared_author = shown.byline() or (None if declared_author.isdigit() else declared_author)
+    published = _published(ld, meta, found, url, shown, _normalise_language(language))
+    image = _first(meta.get("og:image"), meta.get("twitter:image"), ld.get("lead_image"))
+    declared = _tidy(
+        _first(ld.get("title"), meta.get("og:title"), meta.get("twitter:title"))
+    ) or _title_element(tree)
+    return Metadata(
+        title=_line(headline(_first_heading(found.headline), declared, site)),
+        author=_line(_names(declared_author or shown.byline())),
+        published=published,
+        language=_line(_normalise_language(language)),
+        canonical_url=_line(_absolute(url, canonical)),
+        site_name=_line(site_name),
+        lead_image=_line(_absolute(url, image)),
+    )
+
+
+def _published(
+    ld: dict[str, Any],
+    meta: dict[str, str],
+    found: _Declarations,
+    url: str | None,
+    shown: _Shown,
+    language: str | None,
+) -> datetime | None:
+    """The publication date: declared, else on a `<time>` (beside the headline first),
+    else in the URL's path, else the first date shown from the headline on."""
     # A day in the URL's path is the site's own, fixed when the story first went up: it
     # outranks a declared time that falls on another day (a time in UTC past midnight
     # where the site is, a date rewritten by an update). A declared time on that day is
@@ -649,25 +713,42 @@ def extract_metadata(
             )
             or _other_published(meta)  # looked for only when no usual name is there
         )
+        or _time_element(_near_headline(found.times, found.headline))
         or _time_element(found.times)
         or url_day
-        or shown.date(found.headline, _normalise_language(language))
+        or shown.date(found.headline, language)
     )
-    if url_day is not None and published is not None and published.date() != url_day.date():
-        published = url_day
-    image = _first(meta.get("og:image"), meta.get("twitter:image"), ld.get("lead_image"))
-    declared = _tidy(
-        _first(ld.get("title"), meta.get("og:title"), meta.get("twitter:title"))
-    ) or _title_element(tree)
-    return Metadata(
-        title=_line(headline(_first_heading(found.headline), declared, site)),
-        author=_line(_names(declared_author or shown.byline())),
-        published=published,
-        language=_line(_normalise_language(language)),
-        canonical_url=_line(_absolute(url, canonical)),
-        site_name=_line(site_name),
-        lead_image=_line(_absolute(url, image)),
+    if published is None:
+        return None
+    if url_day is not None:
+        return url_day if published.date() != url_day.date() else published
+    # Published and modified on one day: often the time the page was last saved, stamped
+    # on both. An earlier date shown by the headline is the story's own.
+    modified = ld.get("modified") or parse_date(
+        _first(
+            meta.get("article:modified_time"),
+            meta.get("og:updated_time"),
+            meta.get("datemodified"),
+            meta.get("dcterms.modified"),
+        )
     )
+    if modified is not None and modified.date() == published.date():
+        day = shown.date(found.headline, language, near=True)
+        if day is not None and day.date() < _earliest_day(published):
+            return day
+    return published
+
+
+_LAST_ZONE = timezone(timedelta(hours=-12))  # where each day starts last
+
+
+def _earliest_day(moment: datetime) -> date:
+    """The day `moment` falls on where that is earliest: a page dated the day before a time
+    declared in UTC past midnight may show the same moment in its own zone."""
+    try:
+        return moment.astimezone(_LAST_ZONE).date()
+    except OverflowError:  # at the start of time
+        return moment.date()
 
 
 def _line(value: str | None) -> str | None:
