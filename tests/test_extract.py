@@ -256,18 +256,20 @@ def test_the_time_beside_the_headline_comes_before_a_list_of_latest_stories() ->
 @pytest.mark.parametrize(
     ("modified", "shown", "published"),
     [
-        # Published and modified stamped alike (the page's last save): the date the
-        # headline shows, earlier, is the story's.
-        ("2025-11-20T10:00:00Z", "May 14, 2025", datetime(2025, 5, 14, tzinfo=UTC)),
-        # Modified later: the declaration is a real publication date.
-        ("2025-12-01T10:00:00Z", "May 14, 2025", datetime(2025, 11, 20, 9, tzinfo=UTC)),
+        # Published and modified stamped at once (the page's last save): the date the
+        # headline shows, earlier, is the story's; a clock time written with another
+        # offset is the same stamp.
+        ("2025-11-20T09:00:30Z", "May 14, 2025", datetime(2025, 5, 14, tzinfo=UTC)),
+        ("2025-11-20T09:00:00-04:00", "May 14, 2025", datetime(2025, 5, 14, tzinfo=UTC)),
+        # Modified hours later: an edit, so the declaration is a real publication time.
+        ("2025-11-20T15:00:00Z", "May 14, 2025", datetime(2025, 11, 20, 9, tzinfo=UTC)),
         # A later date shown (an update) does not move the publication.
-        ("2025-11-20T10:00:00Z", "Dec 4, 2025", datetime(2025, 11, 20, 9, tzinfo=UTC)),
+        ("2025-11-20T09:00:30Z", "Dec 4, 2025", datetime(2025, 11, 20, 9, tzinfo=UTC)),
         # Only a date in the article's text, far below its headline: not its date.
-        ("2025-11-20T10:00:00Z", None, datetime(2025, 11, 20, 9, tzinfo=UTC)),
+        ("2025-11-20T09:00:30Z", None, datetime(2025, 11, 20, 9, tzinfo=UTC)),
         # The day before a time in UTC's morning: the same moment where the site is.
         (
-            "2025-11-20T10:00:00Z",
+            "2025-11-20T09:00:30Z",
             "Nov 19, 2025, 10:00 pm CST",
             datetime(2025, 11, 20, 9, tzinfo=UTC),
         ),

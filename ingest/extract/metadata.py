@@ -9,8 +9,8 @@
 - **Date**: declarations (the usual names, then a site's own "...published-date"), then
   `<time>` (beside the headline first), then a /YYYY/MM/DD/ path (a CMS writes it once, at
   publication), then the first date shown near the headline (a numeric one may be read
-  either way round); with the page's own offset. A declared date that is also the declared
-  modification date gives way to an earlier date shown by the headline.
+  either way round); with the page's own offset. A declared time that is also the declared
+  modification time (a page's last save) gives way to an earlier date shown by the headline.
 """
 
 from __future__ import annotations
@@ -722,8 +722,8 @@ def _published(
         return None
     if url_day is not None:
         return url_day if published.date() != url_day.date() else published
-    # Published and modified on one day: often the time the page was last saved, stamped
-    # on both. An earlier date shown by the headline is the story's own.
+    # Published and modified at one time: often when the page was last saved, stamped on
+    # both. An earlier date shown by the headline is the story's own.
     modified = ld.get("modified") or parse_date(
         _first(
             meta.get("article:modified_time"),
@@ -732,14 +732,21 @@ def _published(
             meta.get("dcterms.modified"),
         )
     )
-    if modified is not None and modified.date() == published.date():
+    if modified is not None and _stamped_together(published, modified):
         day = shown.date(found.headline, language, near=True)
         if day is not None and day.date() < _earliest_day(published):
             return day
     return published
 
 
+STAMPED_TOGETHER = timedelta(minutes=1)  # a publication and a modification time this close
 _LAST_ZONE = timezone(timedelta(hours=-12))  # where each day starts last
+
+
+def _stamped_together(published: datetime, modified: datetime) -> bool:
+    """The same clock time, to the minute, declared for both (a site may write one of them
+    with another offset)."""
+    return abs(published.replace(tzinfo=None) - modified.replace(tzinfo=None)) <= STAMPED_TOGETHER
 
 
 def _earliest_day(moment: datetime) -> date:
