@@ -44,6 +44,7 @@ class RemovalReason(StrEnum):
     SITE_BOILERPLATE = "site-boilerplate"
     COMMENTS = "comments"
     BYLINE = "byline"
+    AUTHOR_BIO = "author-bio"
 
 
 @dataclass(frozen=True, init=False)

@@ -298,6 +298,51 @@ def test_a_byline_after_the_first_long_paragraph_is_the_articles_own() -> None:
     assert texts([Block(t) for t in lines]) == lines
 
 
+@pytest.mark.parametrize(
+    ("author", "bio"),
+    [
+        ("Jane Roe", ["About the author", "Jane Roe", "Jane Roe is a reporter at the Post."]),
+        ("Jane Roe", ["About the author: Jane has covered the council since 2019."]),
+        ("Jane Roe, MD", ["Jane Roe, MD, writes about public health for the Post."]),
+        ("Lucas Kim and Jane Roe", ["Jane Roe’s book on cities came out in 2023."]),
+    ],
+)
+def test_the_authors_bio_at_the_end_goes(author: str, bio: list[str]) -> None:
+    cleaned = clean_blocks([Block(t) for t in [*ARTICLE, *bio]], author)
+    assert cleaned.text.split("\n\n") == ARTICLE
+    assert [(r.reason, r.text) for r in cleaned.removed] == [
+        (RemovalReason.AUTHOR_BIO, t) for t in bio
+    ]
+
+
+@pytest.mark.parametrize(
+    ("author", "lines"),
+    [
+        # The article's own last lines about its subject, who shares a first name, or a
+        # company that signs it.
+        ("Jane Roe", ["Jane Goodall is a primatologist, and she spoke on Tuesday."]),
+        ("QCY Official", ["QCY is already embracing these trends with its headphones."]),
+        ("Benjamin Roe, Director, Atlas Lines", ["Atlas’s packing service moved 300 homes."]),
+        # Not at the end: the writer speaking in the article.
+        (
+            "Jane Roe",
+            [
+                "Jane Roe is a reporter at the Post, and she rode the lanes for this story.",
+                "The mayor said the plan would cost less than the council had feared.",
+                "Cyclists welcomed the decision at the meeting on Tuesday evening.",
+                "Shop owners on the high street were less pleased with the parking plan.",
+                "A second vote on the northern section follows in June.",
+            ],
+        ),
+        # No author known.
+        (None, ["Jane Roe is a reporter at the Post."]),
+    ],
+)
+def test_lines_that_only_look_like_a_bio_stay(author: str | None, lines: list[str]) -> None:
+    blocks = [Block(t) for t in [*ARTICLE, *lines]]
+    assert clean_blocks(blocks, author).text.split("\n\n") == [*ARTICLE, *lines]
+
+
 def test_the_sites_taxonomy_lines_go() -> None:
     taxonomy = [
         "Tags: Employment, Health & Fitness, Mid-sized Businesses",

@@ -312,6 +312,15 @@ def test_the_day_in_the_url_outranks_a_declared_time_on_another_day(
     assert extract_article(page, "https://x.example/2025/12/18/bridge/").published == published
 
 
+def test_the_bio_of_the_author_the_page_declares_goes_from_its_end() -> None:
+    head = '<meta name="author" content="Jesse Porter">'
+    bio = "Jesse Porter is a beverage writer living in Los Angeles."
+    page = f"<html><head>{head}</head><body><h1>Die Brücke</h1>{BODY}<p>{bio}</p></body></html>"
+    article = extract_article(page)
+    assert bio not in article.text
+    assert (RemovalReason.AUTHOR_BIO, bio) in [(r.reason, r.text) for r in article.removed]
+
+
 def test_a_link_to_the_authors_page_is_the_byline() -> None:
     page = (
         "<html><body><h1>Die Brücke</h1><div class='meta'><svg></svg>"

@@ -85,13 +85,15 @@ def extract_article(
         blocks, pruned = extract_blocks(tree)
     except RecursionError:  # absurdly deep markup: fall back to its paragraphs
         blocks, pruned = paragraph_blocks(tree), []
-    article = article_from_blocks(blocks, meta.title, pruned, meta.language)
+    article = article_from_blocks(blocks, meta.title, pruned, meta.language, meta.author)
     if article.wall is not None or fewer_words_than(article.text, RECONSIDER_WORDS):
         # The box chosen is a consent, sign-up or paywall box, or holds little: when the
         # page's own paragraphs make a much longer article, they are the article instead
         # (read from the same tree: what pruning took out of the box, hidden text and
         # sharing widgets, stays out).
-        fallback = article_from_blocks(paragraph_blocks(tree), meta.title, language=meta.language)
+        fallback = article_from_blocks(
+            paragraph_blocks(tree), meta.title, language=meta.language, author=meta.author
+        )
         if fallback.wall is None and fallback.word_count >= max(
             RECONSIDER_MIN_WORDS, RECONSIDER_RATIO * article.word_count
         ):
@@ -131,13 +133,14 @@ def article_from_blocks(
     title: str | None,
     pruned: Sequence[Removed] = (),
     language: str | None = None,
+    author: str | None = None,
 ) -> Article:
     """The article these blocks make, cleaned, with no metadata but its title and its
     language (the declared `language`, else a guess from its text); a wall when it is one
     (see `ingest.extract.walls`). `pruned`: what extraction took out of its container,
     recorded first."""
     blocks, title_removed = _without_title(blocks, title)
-    cleaned = clean_blocks(blocks)
+    cleaned = clean_blocks(blocks, author)
     wall = wall_reason([block.text for block in cleaned.blocks])
     if wall is Wall.EMPTY and blocks:  # cleaning took all of it: what was it?
         wall = wall_reason([block.text for block in blocks]) or Wall.EMPTY

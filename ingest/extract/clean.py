@@ -30,6 +30,9 @@ Each decision rests on more than a phrase list, so it holds in any language:
 - **byline**: at the head of the article, before its first long block, a short line that
   names its writer after a label ("By", "Written by", "por") or says when it was published
   or updated, with a year or an hour: metadata, which the article's fields hold.
+- **author-bio**: among the article's last blocks, a short one that starts with its
+  author's name (or a person's first name) and says who they are, with its "About the
+  author" label and the name alone before it: the same on every article the writer signs.
 """
 
 from __future__ import annotations
@@ -457,12 +460,83 @@ def find_bylines(
     return found
 
 
-def clean_blocks(blocks: Sequence[Block]) -> Cleaned:
+# An author's bio at the end of the article: its label ("About the author"), the writer's
+# name alone, and a few sentences that start with the name and say who they are.
+_ABOUT_AUTHOR = re.compile(
+    r"(?:about the (?:author|writer)s?|über (?:den|die) autor(?:in)?|sobre (?:el|la|o|a) "
+    r"autora?|à propos de l'auteur|a proposito dell'autore)\W*",
+    re.I,
+)
+_WHO = re.compile(
+    r"(?:\s*,|\s*[’']s\b|\s+(?:is|was|has|had|joined|writes|wrote|covers|lives|studied|"
+    r"holds|leads|works|worked|spent|began|started|specializes|specialises|oversees|"
+    r"reports|edits)\b)"
+)
+BIO_BLOCKS = 4  # last blocks of an article where a bio stands
+BIO_WORDS = 150
+
+
+def find_author_bio(
+    blocks: Sequence[Block], features: Sequence[_Features], skip: set[int], author: str | None
+) -> dict[int, str]:
+    """The writer's bio at the end of the article: among its last blocks, a short one that
+    starts with the author's name (or first name) and says who they are ("Jane Roe is a
+    reporter ...", "Jane has covered ...", "Jane Roe, Editor, ..."), and the label and the
+    name alone just before it. Metadata, not the story: the same on every article the
+    writer signs."""
+    names = _author_names(author)
+    if not names:
+        return {}
+    tail = [i for i in range(len(blocks)) if i not in skip][-BIO_BLOCKS:]
+    found: dict[int, str] = {}
+    for n, i in enumerate(tail):
+        text = blocks[i].text.strip()
+        label = _ABOUT_AUTHOR.match(text)
+        about = text[label.end() :] if label else text
+        if features[i].length > BIO_WORDS or not any(
+            about.startswith(name) and _WHO.match(about, len(name)) for name in names
+        ):
+            continue
+        found[i] = RemovalReason.AUTHOR_BIO
+        for j in reversed(tail[:n]):
+            line = blocks[j].text.strip()
+            if j in found or not (line in names or _ABOUT_AUTHOR.fullmatch(line)):
+                break
+            found[j] = RemovalReason.AUTHOR_BIO
+    return found
+
+
+def _author_names(author: str | None) -> list[str]:
+    """The writers an author field names ("A and B", "A, B, and C"; "Jane Roe, MD" is one
+    with a credential), each in full and, for a person's name ("Jane Roe", not "QCY
+    Official"), by the first name too."""
+    if not author:
+        return []
+    if " and " in author:
+        listed = re.split(r",\s*(?:and\s+)?|\s+and\s+", author)
+    else:
+        listed = [author.split(",")[0]]
+    names: list[str] = []
+    for name in listed:
+        words = name.split()
+        if not words or len(name) < 3:
+            continue
+        names.append(" ".join(words))
+        first = words[0]
+        if len(words) > 1 and len(first) >= 3 and first[0].isupper() and first[1:].islower():
+            names.append(first)
+    return names
+
+
+def clean_blocks(blocks: Sequence[Block], author: str | None = None) -> Cleaned:
+    """The blocks cleaned (see the module's docstring); `author`: the article's, whose bio
+    goes."""
     features = [_Features(b) for b in blocks]
     removed = find_duplicates(features)
     removed.update(find_related(blocks, features, set(removed)))
     removed.update(find_boilerplate(blocks, features, set(removed)))
     removed.update(find_bylines(blocks, features, set(removed)))
+    removed.update(find_author_bio(blocks, features, set(removed), author))
     kept = [b for i, b in enumerate(blocks) if i not in removed]
     return Cleaned(
         text=join_blocks(kept),

@@ -28,7 +28,7 @@ def feed_article(entry: EntryData) -> Article:
     """The article the entry alone makes (its text empty when it has no content)."""
     tree = LexborHTMLParser(f"<html><body>{entry.content or ''}</body></html>")
     blocks, pruned = fragment_blocks(tree)
-    article = article_from_blocks(blocks, entry.title, pruned)
+    article = article_from_blocks(blocks, entry.title, pruned, author=entry.author)
     return replace(
         article,
         author=entry.author,
