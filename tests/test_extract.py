@@ -140,6 +140,24 @@ def test_what_extraction_prunes_from_the_container_is_recorded_with_its_reason()
     assert not any("Screen reader" in text for _, text in recorded)  # hidden: not a removal
 
 
+def test_code_keeps_the_parts_a_syntax_highlighter_marks() -> None:
+    """ "token comment", "hljs-comment": a program's comments, not a comment thread."""
+    body = "".join(
+        f"<p>Paragraph {n} of the story, long enough to be prose here.</p>" for n in range(6)
+    )
+    code = (
+        '<pre><code class="language-bash"><span class="token comment"># initialize git</span>\n'
+        'git init\n<span class="hljs-comment"># stage every file</span>\ngit add .</code></pre>'
+    )
+    html = (
+        f"<html><body><article>{body}{code}"
+        '<section id="comments"><p>First! Great piece.</p></section></article></body></html>'
+    )
+    article = extract_article(html, "https://x.example/story")
+    assert "# initialize git\ngit init\n# stage every file\ngit add ." in article.text
+    assert "First!" not in article.text
+
+
 def test_what_is_dropped_beside_the_chosen_container_is_recorded_too() -> None:
     """The article's wrapper holds the text's container and, beside it, a share bar, a list
     of other stories under its heading and a comment thread: none is the article, and each

@@ -348,6 +348,8 @@ def prune(root: LexborNode) -> list[Removed]:
     hidden_nodes = root.css(HIDDEN_SELECTOR)
     hidden = {node.mem_id for node in hidden_nodes}
     negative = _negative_nodes(root)
+    if negative:
+        negative = _outside_code(root, negative)
     lengths = {node.mem_id: len(node.text(deep=True)) for node in negative}
     template = _template_tokens(negative, lengths, total)
     removed: list[Removed] = []
@@ -373,6 +375,19 @@ def prune(root: LexborNode) -> list[Removed]:
         detached.add(node.mem_id)
         node.remove()
     return removed
+
+
+def _outside_code(root: LexborNode, nodes: list[LexborNode]) -> list[LexborNode]:
+    """The nodes that are not inside code: a syntax highlighter's classes ("token comment",
+    "hljs-comment", "c1") mark the parts of a program, not boilerplate."""
+    code = root.css("pre, code")
+    if not code:
+        return nodes
+    inside: set[int] = set()
+    for block in code:
+        if block.mem_id not in inside:
+            inside.update(node.mem_id for node in block.traverse())
+    return [node for node in nodes if node.mem_id not in inside]
 
 
 @lru_cache(maxsize=4096)
