@@ -158,6 +158,28 @@ def test_code_keeps_the_parts_a_syntax_highlighter_marks() -> None:
     assert "First!" not in article.text
 
 
+def test_a_headings_anchor_made_of_its_text_is_no_hint() -> None:
+    """id="what-share-of-teens-vote" is the heading's own text, not a share bar."""
+    paragraphs = [
+        f"<p>Paragraph {n} of the story, long enough to be prose here.</p>" for n in range(6)
+    ]
+    headings = [
+        '<h2 id="what-share-of-teens-vote">What share of teens vote?</h2>',
+        '<h2 class="wp-block-heading" id="h-promo-codes-and-special-offers">'
+        "Promo Codes and Special Offers</h2>",
+        # Cut short, and an apostrophe dropped, as a CMS writes them.
+        '<h3 id="h-germanys-most-popular-language-learning-a">'
+        "Germany’s Most Popular Language Learning App</h3>",
+    ]
+    widget = '<div id="related-stories-of-the-week">Another story entirely</div>'
+    body = "".join(p + h for p, h in zip(paragraphs, [*headings, widget, "", ""], strict=True))
+    article = extract_article(f"<html><body><article>{body}</article></body></html>")
+    for heading in ("What share of teens vote?", "Promo Codes and Special Offers"):
+        assert heading in article.text
+    assert "Germany’s Most Popular" in article.text
+    assert "Another story" not in article.text
+
+
 def test_what_is_dropped_beside_the_chosen_container_is_recorded_too() -> None:
     """The article's wrapper holds the text's container and, beside it, a share bar, a list
     of other stories under its heading and a comment thread: none is the article, and each

@@ -362,6 +362,8 @@ def prune(root: LexborNode) -> list[Removed]:
         key = _hint_key(node)
         if MAYBE_CONTENT.search(key):
             continue  # "article share-bar" is unclear; "box article modal" is the article
+        if node.mem_id not in hidden and _hints_name_own_text(node, key):
+            continue  # a heading's anchor: id="what-share-of-teens-vote"
         length = lengths.get(node.mem_id)
         if length is None:
             length = len(node.text(deep=True))
@@ -1084,8 +1086,48 @@ def _dropped(node: LexborNode) -> list[tuple[LexborNode, RemovalReason | None]]:
 
 def _hinted_reason(node: LexborNode) -> RemovalReason | None:
     """The reason a node's class or id gives for it not being the article's, if any (none
-    for screen-reader text, or a class that may name the article itself)."""
-    return _key_reason(_hint_key(node))
+    for screen-reader text, a class that may name the article itself, or an anchor made of
+    the node's own text)."""
+    key = _hint_key(node)
+    reason = _key_reason(key)
+    if reason is None or _hints_name_own_text(node, key):
+        return None
+    return reason
+
+
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+SLUG_WORDS = 3  # words of an anchor made of a heading's text, at least
+
+
+def _hints_name_own_text(node: LexborNode, key: str) -> bool:
+    """Whether each class or id word that holds a negative hint is an anchor made of the
+    node's own text, as a heading's id is ("what-share-of-teens-vote" on "What share of
+    teens vote?", "h-promo-codes-and-offers"): its words, maybe cut short, not a widget's
+    name."""
+    anchors = _anchors(key)
+    if not anchors:
+        return False
+    text = node.text(deep=True).lower().replace("’", "").replace("'", "")
+    slug = _NOT_SLUG.sub("-", text).strip("-")
+    return all(anchor in slug for anchor in anchors)
+
+
+@lru_cache(maxsize=4096)
+def _anchors(key: str) -> tuple[str, ...]:
+    """The class or id words that hold a negative hint, as the text they would be made of
+    (the last word, maybe cut short, and a prefix such as "h-" left out); none unless each
+    such word is long enough to be one."""
+    anchors: list[str] = []
+    for token in key.split():
+        if not _negative_key(token):
+            continue
+        words = token.split("-")[:-1]
+        while words and len(words[0]) <= 2:
+            words = words[1:]
+        if len(words) < SLUG_WORDS:
+            return ()
+        anchors.append("-".join(words))
+    return tuple(anchors)
 
 
 @lru_cache(maxsize=8192)
