@@ -361,6 +361,45 @@ def test_the_bio_of_the_author_the_page_declares_goes_from_its_end() -> None:
     assert (RemovalReason.AUTHOR_BIO, bio) in [(r.reason, r.text) for r in article.removed]
 
 
+@pytest.mark.parametrize(
+    ("byline", "author"),
+    [
+        # A label, then past an avatar's seven tags, the name.
+        (
+            "<span>Written by:</span><picture><source srcset='a.webp'><source srcset='a.jpg'>"
+            "<img alt='' src='a.jpg'></picture><span class='x'>Elise Nass</span>",
+            "Elise Nass",
+        ),
+        # The name, then a comma and the writer's role.
+        (
+            "<div><time>03/01/2017</time> by Agatha Caleo, Candidate Representative</div>",
+            "Agatha Caleo",
+        ),
+        (
+            "<span>Authors:</span><a href='/s?q=roy'>Aniruddha Roy</a>, <a>Jyoti Patel</a>",
+            "Aniruddha Roy",
+        ),
+        # Words in lower case are no part of the name.
+        ("<p>by Jane Roe on Tuesday, after the vote</p>", None),
+        # A year after the comma: a book's author in a caption, not the writer.
+        ("<div><i>Wakoku Chiyekurabe</i> by Kan Chu Sen, 1721.</div>", None),
+        # A date under the name, day first.
+        ("<p class='author'>Andrew Gerrand<br>4 August 2010</p>", "Andrew Gerrand"),
+    ],
+)
+def test_a_byline_the_page_shows_without_marking_it_is_read(
+    byline: str, author: str | None
+) -> None:
+    page = f"<html><body><h1>Die Brücke</h1>{byline}{BODY}</body></html>"
+    assert extract_article(page).author == author
+
+
+def test_a_scholarly_citations_author_is_read_first_name_first() -> None:
+    head = '<meta name="citation_author" content="Roy, Aniruddha">'
+    page = f"<html><head>{head}</head><body><h1>Die Brücke</h1>{BODY}</body></html>"
+    assert extract_article(page).author == "Aniruddha Roy"
+
+
 def test_a_link_to_the_authors_page_is_the_byline() -> None:
     page = (
         "<html><body><h1>Die Brücke</h1><div class='meta'><svg></svg>"

@@ -458,7 +458,8 @@ _BY = re.compile(
 # Where a byline's name ends: a date, a separator, a role or a call to action after it.
 _BYLINE_END = re.compile(
     r"\s*(?:[|•·,;(]|\s[-–—]\s|\bon\s+\w+\s+\d|\b(?:updated|published|posted|last)\b|\d{1,2}[/.]\d"
-    r"|\b\d{4}\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d).*$",
+    r"|\b\d{4}\b|\b(?:\d{1,2}\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d)"
+    r".*$",
     re.I | re.S,
 )
 # Words no author's name is made of: labels, calls to action, counts.
@@ -553,9 +554,10 @@ def _author_links(tree: LexborHTMLParser) -> list[LexborNode]:
 # "By Jane Roe", "Written by</p><p>Jane Roe", "Author</div><div>Jane Roe": a byline label,
 # then, past any tags, a capitalised name of one to four words.
 _BYLINE_IN_MARKUP = re.compile(
-    r">\s*(?:(?:written|posted|published|story|words|article|post)\s+by|by|author)\s*:?\s*"
-    r"(?:<[^>]{0,300}>\s*){0,6}"
-    r"([A-Z][\w.'’\-]{1,30}(?:\s+[A-Z][\w.'’\-]{0,30}){0,3})\s*<",
+    r">\s*(?:(?:article\s+)?(?:written|posted|published|story|words|article|post)\s+by|by|"
+    r"authors?)\s*:?\s*(?:<[^>]{0,300}>\s*){0,10}"
+    r"((?-i:[A-Z][\w.'’\-]{1,30}(?:\s+(?:(?:van|von|de|del|der|da|di|du|la|le)\s+)?"
+    r"[A-Z][\w.'’\-]{0,30}){0,3}))\s*(?:<|,\s(?=[^\W\d_])|\s[|·•–—]\s)",
     re.I,
 )
 
@@ -568,6 +570,16 @@ def _byline_in_markup(text: str, site: set[str]) -> str | None:
         if name is not None and len(name.split()) >= 2:  # one word: a filter, a label
             return name
     return None
+
+
+def _first_last(name: str | None) -> str | None:
+    """A scholarly citation's "Roe, Jane A." as one reads it: "Jane A. Roe"."""
+    if not name or name.count(",") != 1:
+        return name
+    last, first = (part.strip() for part in name.split(","))
+    if not (1 <= len(last.split()) <= 3 and 1 <= len(first.split()) <= 3):
+        return name
+    return f"{first} {last}"
 
 
 def _names(value: str | None) -> str | None:
@@ -641,6 +653,7 @@ def extract_metadata(
         meta.get("parsely-author"),
         meta.get("dc.creator"),
         meta.get("sailthru.author"),
+        _first_last(meta.get("citation_author")),
     )
     site_name = _tidy(
         _first(meta.get("og:site_name"), meta.get("application-name"), ld.get("site_name"))
