@@ -394,6 +394,35 @@ def test_a_byline_the_page_shows_without_marking_it_is_read(
     assert extract_article(page).author == author
 
 
+@pytest.mark.parametrize(
+    ("declared", "author"),
+    [
+        # Listed: as one reads them.
+        (
+            '{"@type": "Article", "author": [{"name": "Jane Roe"}, {"name": "Lu Kim"}]}',
+            "Jane Roe and Lu Kim",
+        ),
+        (
+            '{"@type": "Article", "author": ["Jane Roe", "Lu Kim", "Ana Gómez"]}',
+            "Jane Roe, Lu Kim, and Ana Gómez",
+        ),
+        # One string: a name and its role, as written ("By" or "Analysis by" cut off).
+        (
+            '{"@type": "Article", "author": "TOM KRISHER, AP Auto Writer"}',
+            "TOM KRISHER, AP Auto Writer",
+        ),
+        (
+            '{"@type": "Article", "author": "Analysis by Chris Cillizza, CNN Editor-at-large"}',
+            "Chris Cillizza, CNN Editor-at-large",
+        ),
+    ],
+)
+def test_declared_authors_read_as_the_page_lists_them(declared: str, author: str) -> None:
+    head = f'<script type="application/ld+json">{declared}</script>'
+    page = f"<html><head>{head}</head><body><h1>Die Brücke</h1>{BODY}</body></html>"
+    assert extract_article(page).author == author
+
+
 def test_a_scholarly_citations_author_is_read_first_name_first() -> None:
     head = '<meta name="citation_author" content="Roy, Aniruddha">'
     page = f"<html><head>{head}</head><body><h1>Die Brücke</h1>{BODY}</body></html>"

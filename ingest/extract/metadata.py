@@ -300,7 +300,7 @@ def _from_json_ld(scripts: list[LexborNode]) -> dict[str, Any]:
             continue
         candidates = {
             "title": _name(item.get("headline")) or _name(item.get("name")),
-            "author": _name(item.get("author")),
+            "author": _authors(item.get("author")),
             "published": parse_date(_name(item.get("datePublished"))),
             "modified": parse_date(_name(item.get("dateModified"))),
             "language": _name(item.get("inLanguage")),
@@ -451,7 +451,8 @@ _AUTHOR_PAGES = ("/author/", "/authors/", "/writers/", "/people/", "/contributor
 _NAMED_AUTHOR = '[class*="author"], [class*="byline"], [id*="author"], [id*="byline"]'
 
 _BY = re.compile(
-    r"^(?:(?:written|posted|published|reviewed|edited|story|words|text|reporting|article|post)\s+)?"
+    r"^(?:(?:written|posted|published|reviewed|edited|story|words|text|reporting|article|post|"
+    r"analysis|opinion|commentary)\s+)?"
     r"(?:by|von|par|por|di|door|av|af)\s*[:\-]?\s+|^(?:author|autor|auteur|autore)\s*[:\-]\s*",
     re.I,
 )
@@ -582,15 +583,14 @@ def _first_last(name: str | None) -> str | None:
     return f"{first} {last}"
 
 
-def _names(value: str | None) -> str | None:
-    """Several authors as one reads them: "A and B", "A, B, and C"."""
-    if not value or ", " not in value:
-        return value
-    names = [n.strip() for n in value.split(",") if n.strip()]
-    if len(names) < 2 or not all(2 <= len(n.split()) <= 5 and n[0].isupper() for n in names):
-        return value  # one name with its credentials ("Jane Roe, MD"), or not names
-    if len(names) == 2:
-        return f"{names[0]} and {names[1]}"
+def _authors(value: Any) -> str | None:
+    """Authors a declaration lists, as one reads them: "A and B", "A, B, and C" (a name
+    written with commas, "Jane Roe, AP Writer", is one author with a role, and stays)."""
+    if not isinstance(value, list):
+        return _name(value)
+    names = list(dict.fromkeys(name for name in map(_name, value) if name))
+    if len(names) <= 2:
+        return " and ".join(names) or None
     return ", ".join(names[:-1]) + f", and {names[-1]}"
 
 
@@ -678,7 +678,7 @@ def extract_metadata(
     ) or _title_element(tree)
     return Metadata(
         title=_line(headline(_first_heading(found.headline), declared, site)),
-        author=_line(_names(declared_author or shown.byline())),
+        author=_line(declared_author or shown.byline()),
         published=published,
         language=_line(_normalise_language(language)),
         canonical_url=_line(_absolute(url, canonical)),
