@@ -429,6 +429,31 @@ def test_a_scholarly_citations_author_is_read_first_name_first() -> None:
     assert extract_article(page).author == "Aniruddha Roy"
 
 
+@pytest.mark.parametrize(
+    ("h1", "title", "expected"),
+    [
+        # The site's name in its header, a link up to its home or a section: not the
+        # headline, which the declared title gives.
+        ('<a href="/">Blog Example</a>', "Die Brücke – Blog Example", "Die Brücke"),
+        ('<a href="../">Blog Example</a>', "Die Brücke | Blog Example", "Die Brücke"),
+        # A headline that links to the article itself is the headline.
+        ('<a href="/2025/12/bridge/">Die Brücke</a>', "Die Brücke – Blog Example", "Die Brücke"),
+        # The <h1> is the title's suffix, the rest longer: the site's name over the headline.
+        ("The Go Blog", "Defer, Panic, and Recover - The Go Blog", "Defer, Panic, and Recover"),
+        # The <h1> is the title's last part, the rest a section's name: the <h1> is it.
+        (
+            "Republicans Are Following Trump",
+            "Opinion | Republicans Are Following Trump",
+            "Republicans Are Following Trump",
+        ),
+    ],
+)
+def test_the_headline_is_not_the_sites_name_over_it(h1: str, title: str, expected: str) -> None:
+    page = f"<html><head><title>{title}</title></head><body><h1>{h1}</h1>{BODY}</body></html>"
+    article = extract_article(page, "https://blog.example/2025/12/bridge/")
+    assert article.title == expected
+
+
 def test_a_link_to_the_authors_page_is_the_byline() -> None:
     page = (
         "<html><body><h1>Die Brücke</h1><div class='meta'><svg></svg>"

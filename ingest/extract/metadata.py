@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -387,6 +388,15 @@ def headline(h1: str | None, declared: str | None, site: set[str]) -> str | None
         return h1
     h1_key, declared_key = normalise(h1), normalise(declared)
     h1_words = set(h1_key.split())
+    parts = _TITLE_SEPARATOR.split(declared)
+    if len(parts) > 1 and h1_key == normalise(parts[-1]):
+        # The <h1> is the title's last part. When the rest is longer, the <h1> is the
+        # site's name in its header ("The Go Blog" over "Defer, Panic, and Recover - The
+        # Go Blog") and the rest the headline; else the rest is a section or the site's
+        # name before the headline ("Opinion | ...").
+        rest = declared[: len(declared) - len(parts[-1])].rstrip(" |-–—·•»:")
+        if len(rest.split()) > len(h1.split()):
+            return rest
     if h1_key and (h1_key in declared_key or declared_key in h1_key):
         return h1
     if h1_words and len(h1_words & set(declared_key.split())) >= 0.5 * len(h1_words):
@@ -396,15 +406,30 @@ def headline(h1: str | None, declared: str | None, site: set[str]) -> str | None
     return h1 if len(h1_words) >= 4 else stripped
 
 
-def _first_heading(h1: LexborNode | None) -> str | None:
-    """The headline's text, without a <time> in it (a blog's date before its title)."""
-    if h1 is None:
+def _first_heading(h1: LexborNode | None, url: str | None = None) -> str | None:
+    """The headline's text, without a <time> in it (a blog's date before its title); none
+    when the <h1> is the site's name in its header, a link up to its home or a section."""
+    if h1 is None or _links_up(h1, url):
         return None
     raw = h1.text(deep=True)
     for time in h1.css("time"):
         raw = raw.replace(time.text(deep=True), " ", 1)
     text = _tidy(raw)
     return text if text and 3 <= len(text) <= 300 else None
+
+
+def _links_up(h1: LexborNode, url: str | None) -> bool:
+    """Whether the <h1>'s text is all one link to a page above the page (its path a
+    proper prefix of the page's: "/", "/blog/"), as a site's name in its header is; a
+    headline that links to the article itself is not."""
+    link = h1.css_first("a[href]")
+    if link is None or not url or _tidy(link.text(deep=True)) != _tidy(h1.text(deep=True)):
+        return False
+    target = absolute_url(url, link.attributes.get("href") or "")
+    if target is None:
+        return False
+    page, up = urlsplit(url), urlsplit(target)
+    return up.netloc == page.netloc and page.path.startswith(up.path) and up.path != page.path
 
 
 def _title_element(tree: LexborHTMLParser) -> str | None:
@@ -677,7 +702,7 @@ def extract_metadata(
         _first(ld.get("title"), meta.get("og:title"), meta.get("twitter:title"))
     ) or _title_element(tree)
     return Metadata(
-        title=_line(headline(_first_heading(found.headline), declared, site)),
+        title=_line(headline(_first_heading(found.headline, url), declared, site)),
         author=_line(declared_author or shown.byline()),
         published=published,
         language=_line(_normalise_language(language)),
