@@ -180,6 +180,29 @@ def test_a_headings_anchor_made_of_its_text_is_no_hint() -> None:
     assert "Another story" not in article.text
 
 
+def test_a_line_break_parts_words_in_text_cells_and_headline() -> None:
+    """Lexbor's text puts nothing for a <br>: "Main Street<br>Springfield" must not read
+    "Main StreetSpringfield", in a paragraph, a heading, a table's cell or the title."""
+    body = "".join(
+        f"<p>Paragraph {n} of the story, long enough to be prose here.</p>" for n in range(6)
+    )
+    html = (
+        "<html><body><article><h1>Part one<br>of two</h1>"
+        f"{body}<p>The hall is at 12 Main Street<br>Springfield<br/>and opens at nine.</p>"
+        "<h2>The plan<br>in brief</h2><table><tr><td>Main St<br>No 5</td><td>Open</td></tr>"
+        "</table><pre>make<br>make install</pre></article></body></html>"
+    )
+    article = extract_article(html)
+    assert article.title == "Part one of two"
+    for line in (
+        "The hall is at 12 Main Street Springfield and opens at nine.",
+        "The plan in brief",
+        "Main St No 5 | Open",
+        "make\nmake install",
+    ):
+        assert line in article.text
+
+
 def test_what_is_dropped_beside_the_chosen_container_is_recorded_too() -> None:
     """The article's wrapper holds the text's container and, beside it, a share bar, a list
     of other stories under its heading and a comment thread: none is the article, and each

@@ -847,13 +847,32 @@ def _with_siblings(
 
 def _table_block(table: LexborNode) -> Block:
     rows = []
+    html = table.html or ""
+    text_of = broken_text if "<br" in html else _deep_text
     for row in table.css("tr"):
-        cells = [_clean(cell.text(deep=True)) for cell in row.css("th, td")]
+        cells = [_clean(text_of(cell)) for cell in row.css("th, td")]
         cells = [c for c in cells if c]
         if cells:
             rows.append(" | ".join(cells))
     text = "\n".join(rows)
-    return Block(text, BlockKind.TABLE, table.html or "", _link_density(table, len(text)))
+    return Block(text, BlockKind.TABLE, html, _link_density(table, len(text)))
+
+
+def _deep_text(node: LexborNode) -> str:
+    return node.text(deep=True)
+
+
+def broken_text(node: LexborNode) -> str:
+    """The node's text with a line break for each `<br>`, where Lexbor's text has nothing
+    ("123 Main Street<br>Springfield" would read "123 Main StreetSpringfield")."""
+    parts: list[str] = []
+    for child in node.traverse(include_text=True):
+        tag = child.tag
+        if tag == "-text":
+            parts.append(child.text(deep=False))
+        elif tag == "br":
+            parts.append("\n")
+    return "".join(parts)
 
 
 def _element_block(node: LexborNode) -> Block | None:
@@ -861,9 +880,11 @@ def _element_block(node: LexborNode) -> Block | None:
     if tag == "table":
         return _table_block(node)
     if tag == "pre":
-        text = node.text(deep=True).strip("\n")
-        return Block(text, BlockKind.PREFORMATTED, node.html or "") if text.strip() else None
-    if tag in CAN_HOLD_BLOCKS and _has_descendant(node, ITEM_PARAGRAPHS):
+        html = node.html or ""
+        text = (broken_text(node) if "<br" in html else node.text(deep=True)).strip("\n")
+        return Block(text, BlockKind.PREFORMATTED, html) if text.strip() else None
+    held = tag in CAN_HOLD_BLOCKS and _has_descendant(node, ITEM_PARAGRAPHS)
+    if held:
         # A quote or an item of several paragraphs: their texts apart ("developer" and
         # "Read more" are two words, where the nodes' texts would run together).
         text = " ".join(block.text for block in iter_blocks(node))
@@ -873,6 +894,8 @@ def _element_block(node: LexborNode) -> Block | None:
         return None
     kind = BLOCK_KINDS.get(tag, BlockKind.PARAGRAPH)
     html = (f"<p>{node.inner_html}</p>" if tag == "div" else node.html) or ""
+    if not held and "<br" in html:
+        text = _clean(broken_text(node))  # (the few blocks with a <br>: read again)
     # Most blocks hold no link: a glance at their HTML spares a CSS query.
     density = _link_density(node, len(text)) if "<a" in html else 0.0
     return Block(text, kind, html, density)

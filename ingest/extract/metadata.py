@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from ingest.extract.content import broken_text
 from ingest.text import containing_any, normalise, one_line, repair_mojibake
 from ingest.urls import absolute_url, host_of
 
@@ -411,7 +412,7 @@ def _first_heading(h1: LexborNode | None, url: str | None = None) -> str | None:
     when the <h1> is the site's name in its header, a link up to its home or a section."""
     if h1 is None or _links_up(h1, url):
         return None
-    raw = h1.text(deep=True)
+    raw = broken_text(h1)
     for time in h1.css("time"):
         raw = raw.replace(time.text(deep=True), " ", 1)
     text = _tidy(raw)
