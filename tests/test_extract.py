@@ -190,7 +190,8 @@ def test_a_line_break_parts_words_in_text_cells_and_headline() -> None:
         "<html><body><article><h1>Part one<br>of two</h1>"
         f"{body}<p>The hall is at 12 Main Street<br>Springfield<br/>and opens at nine.</p>"
         "<h2>The plan<br>in brief</h2><table><tr><td>Main St<br>No 5</td><td>Open</td></tr>"
-        "</table><pre>make<br>make install</pre></article></body></html>"
+        "</table><pre>make<br>make install</pre>"
+        "<div>Call <span>the desk<br>or the office</span> today.</div></article></body></html>"
     )
     article = extract_article(html)
     assert article.title == "Part one of two"
@@ -199,6 +200,7 @@ def test_a_line_break_parts_words_in_text_cells_and_headline() -> None:
         "The plan in brief",
         "Main St No 5 | Open",
         "make\nmake install",
+        "Call the desk or the office today.",
     ):
         assert line in article.text
 

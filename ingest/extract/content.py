@@ -983,7 +983,8 @@ def iter_blocks(node: LexborNode, linked: bool = False) -> Iterator[Block]:
         else:
             text = child.text(deep=True)
             if text:
-                run.add(text, child.html or "", link=tag == "a")
+                html = child.html or ""
+                run.add(broken_text(child) if "<br" in html else text, html, link=tag == "a")
     yield from run.flush()
 
 
