@@ -181,20 +181,16 @@ DATE_BEFORE_HEADLINE = 1000  # characters of the page's text: a dateline above t
 DATE_AFTER_HEADLINE = 1000  # and below it: a byline's date, not a date in the article
 
 
-def _from_headline(tree: LexborHTMLParser, h1: LexborNode | None) -> tuple[str, int]:
+def _from_headline(tree: LexborHTMLParser, h1: LexborNode | None) -> str:
     """The page's text from a little before its headline (`h1`) on (all of it without
-    one), where its date is shown, and where the headline starts in it. Read from the
-    text, not the markup: class-laden markup puts a byline tens of kilobytes after its
-    headline."""
+    one), where its date is shown. Read from the text, not the markup: class-laden markup
+    puts a byline tens of kilobytes after its headline."""
     body = tree.body
     if body is None:
-        return "", 0
+        return ""
     text = body.text(deep=True, separator="\n")
     start = text.find(h1.text(deep=True, separator="\n")) if h1 is not None else -1
-    if start < 0:
-        return text, 0
-    begin = max(0, start - DATE_BEFORE_HEADLINE)
-    return text[begin:], start - begin
+    return text[max(0, start - DATE_BEFORE_HEADLINE) :] if start >= 0 else text
 
 
 def _visible_date(text: str, month_first: bool = True) -> datetime | None:
@@ -647,10 +643,27 @@ class _Shown:
     ) -> datetime | None:
         """The first date shown from a little before the headline on; `near`: only in
         the lines around it, where a byline's date stands."""
-        text, headline_at = _from_headline(self.tree, h1)
-        if near:
-            text = text[: headline_at + DATE_AFTER_HEADLINE]
+        text = _around_headline(h1) if near else _from_headline(self.tree, h1)
         return _visible_date(text, _month_first(language))
+
+
+def _around_headline(h1: LexborNode | None) -> str:
+    """The text of the headline's wrapper (`HEADLINE_LEVELS` up, the body at most), where
+    a byline's date stands, from a little before the headline to a little after it: the
+    page's whole text is not needed."""
+    if h1 is None:
+        return ""
+    wrapper = h1
+    for _ in range(HEADLINE_LEVELS):
+        parent = wrapper.parent
+        if parent is None or parent.tag == "html":
+            break
+        wrapper = parent
+        if parent.tag == "body":
+            break
+    text = wrapper.text(deep=True, separator="\n")
+    start = max(0, text.find(h1.text(deep=True, separator="\n")))
+    return text[max(0, start - DATE_BEFORE_HEADLINE) : start + DATE_AFTER_HEADLINE]
 
 
 def extract_metadata(
