@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from ingest.extract.content import broken_text
 from ingest.text import containing_any, normalise, one_line, repair_mojibake
 from ingest.urls import absolute_url, host_of
 
@@ -404,23 +404,38 @@ def headline(h1: str | None, declared: str | None, site: set[str]) -> str | None
 
 
 def _first_heading(h1: LexborNode | None, url: str | None = None) -> str | None:
-    """The headline's text, without a <time> in it (a blog's date before its title); none
-    when the <h1> is the site's name in its header, a link up to its home or a section."""
-    if h1 is None or _links_up(h1, url):
+    """The headline's text (a `<br>` a space), without a `<time>` in it (a blog's date
+    before its title); none when the `<h1>` is the site's name in its header, a link up to
+    its home or a section. One walk over the few nodes of the `<h1>`."""
+    if h1 is None:
         return None
-    raw = broken_text(h1)
-    for time in h1.css("time"):
+    parts: list[str] = []
+    link: LexborNode | None = None
+    times: list[LexborNode] = []
+    for node in islice(h1.traverse(include_text=True), 1, None):
+        tag = node.tag
+        if tag == "-text":
+            parts.append(node.text(deep=False))
+        elif tag == "br":
+            parts.append("\n")
+        elif tag == "time":
+            times.append(node)
+        elif tag == "a" and link is None:
+            link = node
+    raw = "".join(parts)
+    if link is not None and _links_up(link, raw, url):
+        return None
+    for time in times:
         raw = raw.replace(time.text(deep=True), " ", 1)
     text = _tidy(raw)
     return text if text and 3 <= len(text) <= 300 else None
 
 
-def _links_up(h1: LexborNode, url: str | None) -> bool:
-    """Whether the <h1>'s text is all one link to a page above the page (its path a
+def _links_up(link: LexborNode, headline: str, url: str | None) -> bool:
+    """Whether the headline's text is all one link to a page above the page (its path a
     proper prefix of the page's: "/", "/blog/"), as a site's name in its header is; a
     headline that links to the article itself is not."""
-    link = h1.css_first("a[href]")
-    if link is None or not url or _tidy(link.text(deep=True)) != _tidy(h1.text(deep=True)):
+    if not url or _tidy(link.text(deep=True)) != _tidy(headline):
         return False
     target = absolute_url(url, link.attributes.get("href") or "")
     if target is None:
@@ -577,8 +592,11 @@ def _author_links(tree: LexborHTMLParser) -> list[LexborNode]:
 # "By Jane Roe", "Written by</p><p>Jane Roe", "Author</div><div>Jane Roe": a byline label,
 # then, past any tags, a capitalised name of one to four words.
 _BYLINE_IN_MARKUP = re.compile(
-    r">\s*(?:(?:article\s+)?(?:written|posted|published|story|words|article|post)\s+by|by|"
-    r"authors?)\s*:?\s*(?:<[^>]{0,300}>\s*){0,10}"
+    # (The look-ahead for the labels' first letters spares trying each label after each
+    # of the page's tags: a third of the time.)
+    r">\s*(?=[abpsw])"
+    r"(?:(?:article\s+)?(?:written|posted|published|story|words|article|post)\s+by|by|authors?)"
+    r"\s*:?\s*(?:<[^>]{0,300}>\s*){0,10}"
     r"((?-i:[A-Z][\w.'’\-]{1,30}(?:\s+(?:(?:van|von|de|del|der|da|di|du|la|le)\s+)?"
     r"[A-Z][\w.'’\-]{0,30}){0,3}))\s*(?:<|,\s(?=[^\W\d_])|\s[|·•–—]\s)",
     re.I,
