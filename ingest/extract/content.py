@@ -848,7 +848,7 @@ def _with_siblings(
 def _table_block(table: LexborNode) -> Block:
     rows = []
     html = table.html or ""
-    text_of = broken_text if "<br" in html else _deep_text
+    text_of = _broken_text if "<br" in html else _deep_text
     for row in table.css("tr"):
         cells = [_clean(text_of(cell)) for cell in row.css("th, td")]
         cells = [c for c in cells if c]
@@ -862,7 +862,7 @@ def _deep_text(node: LexborNode) -> str:
     return node.text(deep=True)
 
 
-def broken_text(node: LexborNode) -> str:
+def _broken_text(node: LexborNode) -> str:
     """The node's text with a line break for each `<br>`, where Lexbor's text has nothing
     ("123 Main Street<br>Springfield" would read "123 Main StreetSpringfield")."""
     parts: list[str] = []
@@ -881,7 +881,7 @@ def _element_block(node: LexborNode) -> Block | None:
         return _table_block(node)
     if tag == "pre":
         html = node.html or ""
-        text = (broken_text(node) if "<br" in html else node.text(deep=True)).strip("\n")
+        text = (_broken_text(node) if "<br" in html else node.text(deep=True)).strip("\n")
         return Block(text, BlockKind.PREFORMATTED, html) if text.strip() else None
     held = tag in CAN_HOLD_BLOCKS and _has_descendant(node, ITEM_PARAGRAPHS)
     if held:
@@ -895,7 +895,7 @@ def _element_block(node: LexborNode) -> Block | None:
     kind = BLOCK_KINDS.get(tag, BlockKind.PARAGRAPH)
     html = (f"<p>{node.inner_html}</p>" if tag == "div" else node.html) or ""
     if not held and "<br" in html:
-        text = _clean(broken_text(node))  # (the few blocks with a <br>: read again)
+        text = _clean(_broken_text(node))  # (the few blocks with a <br>: read again)
     # Most blocks hold no link: a glance at their HTML spares a CSS query.
     density = _link_density(node, len(text)) if "<a" in html else 0.0
     return Block(text, kind, html, density)
@@ -984,7 +984,7 @@ def iter_blocks(node: LexborNode, linked: bool = False) -> Iterator[Block]:
             text = child.text(deep=True)
             if text:
                 html = child.html or ""
-                run.add(broken_text(child) if "<br" in html else text, html, link=tag == "a")
+                run.add(_broken_text(child) if "<br" in html else text, html, link=tag == "a")
     yield from run.flush()
 
 
