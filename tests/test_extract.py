@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from ingest.extract.article import Article, extract_article
+from ingest.extract.metadata import _alone
 from ingest.types import RemovalReason
 
 GOLDEN = Path(__file__).parent / "golden" / "extract"
@@ -278,6 +280,16 @@ def test_a_shown_date_that_could_be_either_is_read_as_the_pages_language_writes_
         f"<html {language}><body><h1>Die Brücke</h1><small>05/10/2018</small>{BODY}</body></html>"
     )
     assert extract_article(page).published == day
+
+
+@pytest.mark.parametrize(
+    ("text", "alone"),
+    [("2019", True), ("in 2019.", True), ("x2019", False), ("20190", False), ("2019_", False)],
+)
+def test_a_year_stands_alone_as_a_word_boundary_says(text: str, alone: bool) -> None:
+    start = text.index("2019")
+    assert _alone(text, start, start + 4) is alone
+    assert _alone(text, start, start + 4) is bool(re.search(r"\b2019\b", text))
 
 
 def test_a_dateline_just_above_the_headline_is_the_date() -> None:
