@@ -466,17 +466,24 @@ def _title_element(tree: LexborHTMLParser) -> str | None:
 HEADLINE_LEVELS = 3  # wrappers above the headline where its byline and date stand
 
 
+def _wrappers(headline: LexborNode) -> list[LexborNode]:
+    """The headline's wrappers below the page's body, the closest first, `HEADLINE_LEVELS`
+    at most."""
+    found: list[LexborNode] = []
+    node = headline.parent
+    while node is not None and len(found) < HEADLINE_LEVELS and node.tag not in ("body", "html"):
+        found.append(node)
+        node = node.parent
+    return found
+
+
 def _near_headline(times: list[LexborNode], headline: LexborNode | None) -> list[LexborNode]:
     """The `<time>`s that share a wrapper with the headline (below the page's body), the
     closest wrapper's first: the article's own, where the page's first `<time>` may be a
     list of latest stories above it."""
     if headline is None or not times:
         return []
-    levels: dict[int, int] = {}
-    node = headline.parent
-    while node is not None and len(levels) < HEADLINE_LEVELS and node.tag not in ("body", "html"):
-        levels[node.mem_id] = len(levels)
-        node = node.parent
+    levels = {node.mem_id: level for level, node in enumerate(_wrappers(headline))}
     nearest: list[tuple[int, int]] = []
     for index, time in enumerate(times):
         up = time.parent
@@ -685,14 +692,11 @@ def _around_headline(h1: LexborNode | None) -> str:
     page's whole text is not needed."""
     if h1 is None:
         return ""
-    wrapper = h1
-    for _ in range(HEADLINE_LEVELS):
-        parent = wrapper.parent
-        if parent is None or parent.tag == "html":
-            break
-        wrapper = parent
-        if parent.tag == "body":
-            break
+    wrappers = _wrappers(h1)
+    wrapper = wrappers[-1] if wrappers else h1
+    body = wrapper.parent
+    if len(wrappers) < HEADLINE_LEVELS and body is not None and body.tag == "body":
+        wrapper = body  # a headline close to the body: the body's text
     text = wrapper.text(deep=True, separator="\n")
     start = max(0, text.find(h1.text(deep=True, separator="\n")))
     return text[max(0, start - DATE_BEFORE_HEADLINE) : start + DATE_AFTER_HEADLINE]
@@ -712,11 +716,13 @@ def extract_metadata(
         ld.get("canonical_url"),
     )
     html = tree.root
-    language = _first(
-        html.attributes.get("lang") if html is not None else None,
-        meta.get("http-equiv:content-language"),
-        ld.get("language"),
-        meta.get("og:locale"),
+    language = _normalise_language(
+        _first(
+            html.attributes.get("lang") if html is not None else None,
+            meta.get("http-equiv:content-language"),
+            ld.get("language"),
+            meta.get("og:locale"),
+        )
     )
     author = ld.get("author") or _first(
         meta.get("author"),
@@ -742,7 +748,7 @@ def extract_metadata(
         # The publisher's name, a user name or an id where the writer's belongs: a visible
         # byline, if there is one, names the writer.
         declared_author = shown.byline() or (None if declared_author.isdigit() else declared_author)
-    published = _published(ld, meta, found, url, shown, _normalise_language(language))
+    published = _published(ld, meta, found, url, shown, language)
     image = _first(meta.get("og:image"), meta.get("twitter:image"), ld.get("lead_image"))
     declared = _tidy(
         _first(ld.get("title"), meta.get("og:title"), meta.get("twitter:title"))
@@ -751,7 +757,7 @@ def extract_metadata(
         title=_line(headline(_first_heading(found.headline, url), declared, site)),
         author=_line(declared_author or shown.byline()),
         published=published,
-        language=_line(_normalise_language(language)),
+        language=_line(language),
         canonical_url=_line(_absolute(url, canonical)),
         site_name=_line(site_name),
         lead_image=_line(_absolute(url, image)),
@@ -858,7 +864,6 @@ def _absolute(base: str | None, value: str | None) -> str | None:
     return absolute_url(base, value)
 
 
-@lru_cache(maxsize=256)
 def _month_first(language: str | None) -> bool:
     """Whether a page in this language (`_normalise_language`d) writes 03/10/2025 for
     March 10: American English does, as does a page that names no region or no language
@@ -866,6 +871,7 @@ def _month_first(language: str | None) -> bool:
     return language is None or language in ("en", "en-US")
 
 
+@lru_cache(maxsize=256)
 def _normalise_language(value: str | None) -> str | None:
     """`en_US`, `en-us` and `EN` all become BCP 47-ish `en-US` / `en`."""
     if not value:
