@@ -3,7 +3,10 @@ paragraphs are (pages shaped like the failures seen on pages nobody tuned the ex
 
 from __future__ import annotations
 
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
 from ingest.extract.article import extract_article
+from ingest.extract.content import scoring_nodes
 
 SENTENCE = (
     "The council said on Tuesday that the new bridge, which has been delayed twice, would "
@@ -112,3 +115,32 @@ def test_comments_whose_bodies_share_the_articles_class_stay_out() -> None:
     text = extract_article(page).text
     assert "Story 3: The council" in text
     assert "Reader" not in text
+
+
+def _ids(nodes: list[LexborNode]) -> list[str | None]:
+    return [node.attributes.get("id") for node in nodes]
+
+
+def test_nothing_in_a_footer_navigation_or_aside_may_score_however_deep() -> None:
+    body = LexborHTMLParser(
+        "<body><p id=a>x</p><div id=b>y</div>"
+        "<footer><p id=c>x</p><div id=d><div id=e><p id=f>x</p></div></div></footer>"
+        "<nav><ul><li><p id=g>x</p><span id=h>y<br>z</span></li></ul></nav>"
+        "<aside><section id=i><pre id=j>x</pre></section></aside><td id=k>x</td></body>"
+    ).body
+    assert body is not None
+    paragraphs, text_runs = scoring_nodes(body)
+    assert _ids(paragraphs) == ["a"]
+    assert _ids(text_runs) == ["b"]
+
+
+def test_a_footer_that_wraps_most_of_the_page_is_the_page() -> None:
+    text = "A sentence of the article, long enough to count for something here. " * 20
+    body = LexborHTMLParser(
+        f"<body><footer id=w><div id=a><p id=b>{text}</p></div>"
+        "<nav><p id=c>Home</p><div id=d>Menu</div></nav></footer><p id=e>x</p></body>"
+    ).body
+    assert body is not None
+    paragraphs, text_runs = scoring_nodes(body)
+    assert _ids(paragraphs) == ["b", "e"]
+    assert _ids(text_runs) == ["a"]

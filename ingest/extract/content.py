@@ -443,14 +443,26 @@ TEXT_RUN_NODES = "div, section, article, span:has(> br)"  # text of their own, m
 SCORING = f"{PARAGRAPH_NODES}, {TEXT_RUN_NODES}"  # the nodes that may score
 
 
-def _outside_article(body: LexborNode) -> set[int]:
-    """The nodes that may score inside a page's footer, navigation or aside: whatever they
+def _not_outside(selectors: str) -> str:
+    """Each of the list's selectors, for nodes in no footer, navigation or aside. (Lexbor
+    gets `:is(footer, nav, aside) *` wrong past a node's parent, and this form right.)"""
+    outside = ", ".join(f"{tag} *" for tag in OUTSIDE_ARTICLE.split(", "))
+    return ", ".join(f"{selector}:not({outside})" for selector in selectors.split(", "))
+
+
+PARAGRAPHS_NOT_OUTSIDE = _not_outside(PARAGRAPH_NODES)
+TEXT_RUNS_NOT_OUTSIDE = _not_outside(TEXT_RUN_NODES)
+
+
+def scoring_nodes(body: LexborNode) -> tuple[list[LexborNode], list[LexborNode]]:
+    """The paragraphs (`PARAGRAPH_NODES`) and the nodes that may hold text runs
+    (`TEXT_RUN_NODES`) that are not in a page's footer, navigation or aside: whatever they
     hold, a footer's text, a sidebar's post or a menu's, is not the article's, and may not
     score (one long paragraph of legal text outscores a short article). A wrapper of most
     of the page's text is the page itself, whatever its tag."""
     roots = body.css(OUTSIDE_ARTICLE)
     if not roots:
-        return set()
+        return body.css(PARAGRAPH_NODES), body.css(TEXT_RUN_NODES)
     total: int | None = None  # the page's text, measured only for a root that may hold most
     wrappers: set[int] = set()
     for root in roots:
@@ -459,11 +471,16 @@ def _outside_article(body: LexborNode) -> set[int]:
             total = _text_length(body) if total is None else total
             if length > OUTSIDE_SHARE * total:
                 wrappers.add(root.mem_id)
+    if not wrappers:  # the common case: Lexbor leaves them out
+        return body.css(PARAGRAPHS_NOT_OUTSIDE), body.css(TEXT_RUNS_NOT_OUTSIDE)
     inside: set[int] = set()
     for root in roots:
         if root.mem_id not in wrappers:
             inside.update(node.mem_id for node in root.css(SCORING))
-    return inside
+    return (
+        [node for node in body.css(PARAGRAPH_NODES) if node.mem_id not in inside],
+        [node for node in body.css(TEXT_RUN_NODES) if node.mem_id not in inside],
+    )
 
 
 Paragraphs = list[tuple[LexborNode, int]]  # each scoring paragraph's holder, its length
@@ -532,10 +549,8 @@ def _candidates(body: LexborNode) -> tuple[dict[int, tuple[LexborNode, float]], 
             credit(node, text)
 
     around_cells = _around_cells(body)
-    outside = _outside_article(body)
-    for paragraph in body.css(PARAGRAPH_NODES):
-        if paragraph.mem_id in outside:
-            continue
+    scoring, text_runs = scoring_nodes(body)
+    for paragraph in scoring:
         if paragraph.mem_id in around_cells:
             # A node around table cells (a layout cell, a quirks-mode <p> around a table):
             # the cells score it. Its whole text again would count them twice and, with
@@ -547,8 +562,8 @@ def _candidates(body: LexborNode) -> tuple[dict[int, tuple[LexborNode, float]], 
     # Text straight inside a <div> (no <p>): a leaf <div> is a paragraph itself; a <div>
     # (or a <span> with <br>-separated runs: a div's kind) mixing text runs with <br> and
     # blocks holds paragraphs, so it is the container, each run a paragraph.
-    for div in body.css(TEXT_RUN_NODES):
-        if div.mem_id in outside or not div.text(deep=False, skip_empty=True):
+    for div in text_runs:
+        if not div.text(deep=False, skip_empty=True):
             continue  # no text of its own, the common case: told without copying whitespace
         direct = div.text(deep=False).strip()
         if len(direct) < MIN_PARAGRAPH or len(direct := _clean(direct)) < MIN_PARAGRAPH:
