@@ -532,6 +532,26 @@ def test_a_date_in_the_authors_place_is_no_author() -> None:
     assert extract_article(page).author is None
 
 
+@pytest.mark.parametrize(
+    ("shown", "author"),
+    [
+        # What tells about someone is no name: the next byline is.
+        ("Dan lives and works in Calgary", "Kim Roe"),
+        ("Corti AI platform for healthcare", "Kim Roe"),
+        # Particles and one lower-case word are a name's, or a byline's.
+        ("Ludwig van der Berg", "Ludwig van der Berg"),
+        ("Amira al-Rashid and Jean d'Arc", "Amira al-Rashid and Jean d'Arc"),
+        ("The Currency editors", "The Currency editors"),
+    ],
+)
+def test_a_sentence_in_the_authors_place_is_no_author(shown: str, author: str) -> None:
+    page = (
+        f"<html><body><h1>Die Brücke</h1><span class='entry-author'>{shown}</span>"
+        f"<span class='byline'>Kim Roe</span>{BODY}</body></html>"
+    )
+    assert extract_article(page).author == author
+
+
 def test_a_byline_labelled_article_by_in_an_element_of_its_own_is_read() -> None:
     page = (
         "<html><body><h1>Die Brücke</h1>"

@@ -555,6 +555,24 @@ def _declared_name(text: str | None) -> str | None:
 _NOT_BYLINES = frozenset(["html", "body", "article", "main", "section", "meta", "script", "style"])
 
 
+# The lower-case words a name may hold: particles ("Ludwig van Beethoven", "d'Alembert",
+# "al-Rashid") and the "and" between two names.
+_PARTICLES = "van von de del della der den di da das do dos du la le ten ter bin ibn al el y e d l"
+_NAME_PARTICLES = frozenset(_PARTICLES.split()) | {"and"}
+_PARTICLE_END = re.compile(r"['’-]")
+SENTENCE_LOWER_WORDS = 2  # lower-case words, particles aside, past which text is a sentence
+
+
+def _sentence(words: list[str]) -> bool:
+    """Words that tell about someone rather than name them ("Dan lives and works in
+    Calgary", "Corti AI platform for healthcare"): a name holds capitalised words and
+    particles, a byline one lower-case word at most ("The Currency editors")."""
+    lower = [
+        w for w in words if w[0].islower() and _PARTICLE_END.split(w, 1)[0] not in _NAME_PARTICLES
+    ]
+    return len(lower) >= SENTENCE_LOWER_WORDS
+
+
 _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WEEKDAYS = frozenset(_DAYS) | {day[:3] for day in _DAYS} | {"tues", "thur", "thurs"}
 
@@ -574,6 +592,8 @@ def _person_name(text: str | None, site: set[str]) -> str | None:
     if _NOT_A_NAME.search(text) or any(c.isdigit() or c in "*@#/\\=<>{}" for c in text):
         return None
     if not text[0].isupper() or text.isupper() and len(text) <= 4:
+        return None
+    if _sentence(words):
         return None
     if text.lower().rstrip(".") in _WEEKDAYS:
         return None
