@@ -492,8 +492,11 @@ def test_the_headline_is_not_the_sites_name_over_it(h1: str, title: str, expecte
 
 
 def test_a_link_to_the_authors_page_is_the_byline() -> None:
+    # A link to the list of them all, in the menu above, names nobody.
     page = (
-        "<html><body><h1>Die Brücke</h1><div class='meta'><svg></svg>"
+        "<html><body><nav><a href='https://news.example/people/'>Our People</a>"
+        "<a href='/staff/?page=2'>Staff Directory</a></nav>"
+        "<h1>Die Brücke</h1><div class='meta'><svg></svg>"
         '<span><a href="/authors/trevor-jackins">Trevor Jackins</a></span></div>'
         f'{BODY}<p>Filed under <a href="/topics/bridges/">Bridges</a></p></body></html>'
     )

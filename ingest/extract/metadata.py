@@ -623,11 +623,23 @@ def _byline_candidates(tree: LexborHTMLParser) -> Iterator[list[LexborNode]]:
 
 
 def _author_links(tree: LexborHTMLParser) -> list[LexborNode]:
-    """Links to an author's page, in document order. The paths are looked for in all the
-    links' addresses at once: six substring selectors cost Lexbor half again as much."""
+    """Links to an author's page, in document order: an author path with a name after it
+    ("/people/" alone is the list of them all). The paths are looked for in all the links'
+    addresses at once: six substring selectors cost Lexbor half again as much."""
     links = tree.css("a[href]")
     hrefs = [link.attrs.get("href") or "" for link in links]
-    return [links[i] for i in sorted(containing_any(hrefs, _AUTHOR_PAGES))]
+    return [
+        links[i] for i in sorted(containing_any(hrefs, _AUTHOR_PAGES)) if _names_someone(hrefs[i])
+    ]
+
+
+def _names_someone(href: str) -> bool:
+    """Whether an address that holds an author path goes on past it to a name."""
+    path = href.split("?", 1)[0].split("#", 1)[0]
+    return any(
+        (at := path.find(page)) != -1 and path[at + len(page) :].strip("/")
+        for page in _AUTHOR_PAGES
+    )
 
 
 # "By Jane Roe", "Written by</p><p>Jane Roe", "Author</div><div>Jane Roe": a byline label,
