@@ -422,6 +422,9 @@ def test_the_bio_of_the_author_the_page_declares_goes_from_its_end() -> None:
         ("<div><i>Wakoku Chiyekurabe</i> by Kan Chu Sen, 1721.</div>", None),
         # A date under the name, day first.
         ("<p class='author'>Andrew Gerrand<br>4 August 2010</p>", "Andrew Gerrand"),
+        # A date after the name, its weekday first.
+        ("<p class='author'>Jeff Foust Monday, November 18, 2019</p>", "Jeff Foust"),
+        ("<p class='author'>Posted by Kim Doe on Friday December 19, 2025</p>", "Kim Doe"),
     ],
 )
 def test_a_byline_the_page_shows_without_marking_it_is_read(

@@ -517,7 +517,10 @@ _BY = re.compile(
 # Where a byline's name ends: a date, a separator, a role or a call to action after it.
 _BYLINE_END = re.compile(
     r"\s*(?:[|•·,;(]|\s[-–—]\s|\bon\s+\w+\s+\d|\b(?:updated|published|posted|last)\b|\d{1,2}[/.]\d"
-    r"|\b\d{4}\b|\b(?:\d{1,2}\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d)"
+    r"|\b\d{4}\b|\b(?:\d{1,2}\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d"
+    # A date's weekday: "Jeff Foust Monday, November 18, 2019".
+    r"|\s(?:on\s+)?(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+"
+    r"(?:\d|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d))"
     r".*$",
     re.I | re.S,
 )
