@@ -558,6 +558,29 @@ def test_a_sentence_in_the_authors_place_is_no_author(shown: str, author: str) -
     assert extract_article(page).author == author
 
 
+@pytest.mark.parametrize(
+    "other",
+    [
+        # A commenter's name, marked as a comment's author.
+        '<ol class="comment-list"><li><div class="comment-body"><span itemprop="author">'
+        "Anna Guest</span><p>Great read!</p></div></li></ol>",
+        # A comment form's name field.
+        '<form><div class="form-field"><label class="author">Anna Nama</label>'
+        '<input name="author"></div></form>',
+        # A person the text mentions, linked to their page.
+        "<p>The plan was approved, and it will be paid for by the state, says city engineer "
+        "<a href='/people/anna-roe'>Anna Roe</a>, who has led the work on the bridge since it "
+        "was first proposed ten years ago.</p>",
+    ],
+)
+def test_a_commenter_or_a_person_the_text_mentions_is_not_the_author(other: str) -> None:
+    page = (
+        f"<html><body><h1>Die Brücke</h1>{other}<p class='byline'>Text: Kim Roe</p>"
+        f"{BODY}</body></html>"
+    )
+    assert extract_article(page).author == "Kim Roe"
+
+
 def test_a_byline_labelled_article_by_in_an_element_of_its_own_is_read() -> None:
     page = (
         "<html><body><h1>Die Brücke</h1>"

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from ingest.text import containing_any, normalise, one_line, repair_mojibake
+from ingest.text import containing_any, fewer_words_than, normalise, one_line, repair_mojibake
 from ingest.urls import absolute_url, host_of
 
 ARTICLE_TYPES = {
@@ -511,7 +511,8 @@ _NAMED_AUTHOR = '[class*="author"], [class*="byline"], [id*="author"], [id*="byl
 _BY = re.compile(
     r"^(?:(?:written|posted|published|reviewed|edited|story|words|text|reporting|article|post|"
     r"analysis|opinion|commentary)\s+)?"
-    r"(?:by|von|par|por|di|door|av|af)\s*[:\-]?\s+|^(?:author|autor|auteur|autore)\s*[:\-]\s*",
+    r"(?:by|von|par|por|di|door|av|af)\s*[:\-]?\s+"
+    r"|^(?:author|autor|auteur|autore|автор|text|текст)\s*[:\-]\s*",
     re.I,
 )
 # Where a byline's name ends: a date, a separator, a role or a call to action after it.
@@ -612,9 +613,43 @@ def _byline(tree: LexborHTMLParser, site: set[str]) -> str | None:
             if node.tag in _NOT_BYLINES:
                 continue
             name = _person_name(node.text(deep=True, separator=" "), site)
-            if name is not None:
+            if name is not None and not _commenter_or_mention(node):
                 return name
     return None
+
+
+BYLINE_LEVELS = 8  # ancestors looked at for a comment around a name
+MENTION_WORDS = 30  # a paragraph this long around a name is prose that mentions someone
+
+
+def _commenter_or_mention(node: LexborNode) -> bool:
+    """Whether a name marked as an author's is a commenter's or a form's (a comment, a
+    comment form, or a form around it: "Nama (wajib)" is a name field's label), or a
+    person the text mentions (a link to their page in a long paragraph)."""
+    for level, ancestor in enumerate(_ancestors(node, BYLINE_LEVELS)):
+        if ancestor.tag == "form":
+            return True
+        attrs = ancestor.attributes
+        hints = f"{attrs.get('class') or ''} {attrs.get('id') or ''} {attrs.get('itemtype') or ''}"
+        if "comment" in hints.lower():
+            return True
+        if (
+            level
+            and ancestor.tag == "p"
+            and not fewer_words_than(ancestor.text(deep=True), MENTION_WORDS)
+        ):
+            return True
+    return False
+
+
+def _ancestors(node: LexborNode, levels: int) -> Iterator[LexborNode]:
+    """The node, then its ancestors below the body, `levels` of them at most."""
+    at: LexborNode | None = node
+    for _ in range(levels + 1):
+        if at is None or at.tag in ("body", "html"):
+            return
+        yield at
+        at = at.parent
 
 
 def _byline_candidates(tree: LexborHTMLParser) -> Iterator[list[LexborNode]]:
