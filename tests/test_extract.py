@@ -581,6 +581,24 @@ def test_a_commenter_or_a_person_the_text_mentions_is_not_the_author(other: str)
     assert extract_article(page).author == "Kim Roe"
 
 
+@pytest.mark.parametrize(
+    ("byline", "author"),
+    [
+        # The site's name in an author's place is the site's, not a byline ...
+        ("<span class='post-author'>Acme Dental Care</span>", None),
+        # ... unless the page labels it as one: the site wrote it.
+        ("<span class='post-author'>By Acme Dental Care</span>", "Acme Dental Care"),
+        ("<p class='byline'>Written by Acme Dental Care</p>", "Acme Dental Care"),
+    ],
+)
+def test_the_sites_own_name_is_a_byline_only_when_labelled_as_one(
+    byline: str, author: str | None
+) -> None:
+    head = '<meta property="og:site_name" content="Acme Dental Care">'
+    page = f"<html><head>{head}</head><body><h1>Die Brücke</h1>{byline}{BODY}</body></html>"
+    assert extract_article(page).author == author
+
+
 def test_a_byline_labelled_article_by_in_an_element_of_its_own_is_read() -> None:
     page = (
         "<html><body><h1>Die Brücke</h1>"

@@ -588,8 +588,8 @@ def _person_name(text: str | None, site: set[str]) -> str | None:
     long or too short refused."""
     if not text:
         return None
-    text = _BY.sub("", " ".join(text.split())).strip(" :-–—|,")
-    text = _BYLINE_END.sub("", text).strip(" :-–—|,")
+    text, labelled = _BY.subn("", " ".join(text.split()))
+    text = _BYLINE_END.sub("", text.strip(" :-–—|,")).strip(" :-–—|,")
     words = text.split()
     if not 1 <= len(words) <= 6 or not 3 <= len(text) <= 60:
         return None
@@ -601,7 +601,8 @@ def _person_name(text: str | None, site: set[str]) -> str | None:
         return None
     if text.lower().rstrip(".") in _WEEKDAYS:
         return None
-    return None if set(normalise(text).split()) <= site else text
+    # The site's own name is no byline, unless labelled as one ("By Acme Dental Care").
+    return None if not labelled and set(normalise(text).split()) <= site else text
 
 
 def _byline(tree: LexborHTMLParser, site: set[str]) -> str | None:
