@@ -512,7 +512,8 @@ _BY = re.compile(
     r"^(?:(?:written|posted|published|reviewed|edited|story|words|text|reporting|article|post|"
     r"analysis|opinion|commentary)\s+)?"
     r"(?:by|von|par|por|di|door|av|af)\s*[:\-]?\s+"
-    r"|^(?:author|autor|auteur|autore|автор|text|текст)\s*[:\-]\s*",
+    r"|^(?:authors?|author\(s\)|contributors?|autor(?:es|en)?|auteurs?|autori|autore|автор(?:ы)?"
+    r"|text|текст)\s*[:\-]\s*",
     re.I,
 )
 # Where a byline's name ends: a date, a separator, a role or a call to action after it.
@@ -686,8 +687,9 @@ def _names_someone(href: str) -> bool:
 _BYLINE_IN_MARKUP = re.compile(
     # (The look-ahead for the labels' first letters spares trying each label after each
     # of the page's tags: a third of the time.)
-    r">\s*(?=[abpsw])"
-    r"(?:(?:article\s+)?(?:written|posted|published|story|words|article|post)\s+by|by|authors?)"
+    r">\s*(?=[abcpsw])"
+    r"(?:(?:article\s+)?(?:written|posted|published|story|words|article|post)\s+by|by|authors?"
+    r"|author\(s\)|contributors?)"
     r"\s*:?\s*(?:<[^>]{0,300}>\s*){0,10}"
     r"((?-i:[A-Z][\w.'’\-]{1,30}(?:\s+(?:(?:van|von|de|del|der|da|di|du|la|le)\s+)?"
     r"[A-Z][\w.'’\-]{0,30}){0,3}))\s*(?:<|,\s(?=[^\W\d_])|\s[|·•–—]\s)",
