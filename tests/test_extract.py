@@ -597,9 +597,12 @@ def test_a_commenter_or_a_person_the_text_mentions_is_not_the_author(other: str)
         # ... unless the page labels it as one: the site wrote it.
         ("<span class='post-author'>By Acme Dental Care</span>", "Acme Dental Care"),
         ("<p class='byline'>Written by Acme Dental Care</p>", "Acme Dental Care"),
+        # ... or marks it as the author's.
+        ("<span>By</span> <strong itemprop='author'>Acme Dental Care</strong>", "Acme Dental Care"),
+        ("<a rel='author' href='/about'>Acme Dental Care</a>", "Acme Dental Care"),
     ],
 )
-def test_the_sites_own_name_is_a_byline_only_when_labelled_as_one(
+def test_the_sites_own_name_is_a_byline_only_when_labelled_or_marked_as_one(
     byline: str, author: str | None
 ) -> None:
     head = '<meta property="og:site_name" content="Acme Dental Care">'

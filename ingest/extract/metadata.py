@@ -610,11 +610,14 @@ def _byline(tree: LexborHTMLParser, site: set[str]) -> str | None:
     """The visible byline: the first element marked as the author's (rel, itemprop, a link
     to the author's page, or a class or id naming the author or byline) whose text is a
     name."""
-    for candidates in _byline_candidates(tree):
+    for marked, candidates in enumerate(_byline_candidates(tree)):
+        # An element marked as the author's (rel, itemprop) may hold the site's own name: a
+        # one-person site's, an organisation's.
+        refused = site if marked else set()
         for node in candidates[:20]:
             if node.tag in _NOT_BYLINES:
                 continue
-            name = _person_name(node.text(deep=True, separator=" "), site)
+            name = _person_name(node.text(deep=True, separator=" "), refused)
             if name is not None and not _commenter_or_mention(node):
                 return name
     return None
