@@ -425,6 +425,9 @@ def test_the_bio_of_the_author_the_page_declares_goes_from_its_end() -> None:
         # A date after the name, its weekday first.
         ("<p class='author'>Jeff Foust Monday, November 18, 2019</p>", "Jeff Foust"),
         ("<p class='author'>Posted by Kim Doe on Friday December 19, 2025</p>", "Kim Doe"),
+        # A team or an agency, "the" first; "the" and words in lower case are no name.
+        ("<span class='byline'>By the Lavazza Team</span>", "the Lavazza Team"),
+        ("<p class='byline'>Approved by the council, in a vote</p>", None),
         # Other labels: contributors, "Author(s)", a list of authors with their role.
         ("<div class='tags'><strong>Contributors:</strong> Janet Loughrey</div>", "Janet Loughrey"),
         ("<h6>Author(s)</h6><ul><li><a href='/l?a=1'>John A. Alic</a></li></ul>", "John A. Alic"),

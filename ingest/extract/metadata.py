@@ -596,7 +596,8 @@ def _person_name(text: str | None, site: set[str]) -> str | None:
         return None
     if _NOT_A_NAME.search(text) or any(c.isdigit() or c in "*@#/\\=<>{}" for c in text):
         return None
-    if not text[0].isupper() or text.isupper() and len(text) <= 4:
+    # (A team or an agency: "By the Associated Press", "By the Lavazza Team".)
+    if not text.removeprefix("the ")[0].isupper() or text.isupper() and len(text) <= 4:
         return None
     if _sentence(words):
         return None
