@@ -508,6 +508,9 @@ _MARKED_AUTHOR = '[rel="author"], [itemprop="author"]'
 _AUTHOR_PAGES = ("/author/", "/authors/", "/writers/", "/people/", "/contributors/", "/staff/")
 _NAMED_AUTHOR = '[class*="author"], [class*="byline"], [id*="author"], [id*="byline"]'
 
+# Lower-case words of a name: "Ludwig van der Berg", "Leonardo da Vinci", "d'Alembert".
+_PARTICLES = "van von de del della der den di da das do dos du la le ten ter bin ibn al el y e d l"
+
 _BY = re.compile(
     r"^(?:(?:written|posted|published|reviewed|edited|story|words|text|reporting|article|post|"
     r"analysis|opinion|commentary)\s+)?"
@@ -562,7 +565,6 @@ _NOT_BYLINES = frozenset(["html", "body", "article", "main", "section", "meta", 
 
 # The lower-case words a name may hold: particles ("Ludwig van Beethoven", "d'Alembert",
 # "al-Rashid") and the "and" between two names.
-_PARTICLES = "van von de del della der den di da das do dos du la le ten ter bin ibn al el y e d l"
 _NAME_PARTICLES = frozenset(_PARTICLES.split()) | {"and"}
 _PARTICLE_END = re.compile(r"['’-]")
 SENTENCE_LOWER_WORDS = 2  # lower-case words, particles aside, past which text is a sentence
@@ -584,9 +586,9 @@ _WEEKDAYS = frozenset(_DAYS) | {day[:3] for day in _DAYS} | {"tues", "thur", "th
 
 def _person_name(text: str | None, site: set[str]) -> str | None:
     """Visible text as an author's name, or None when it is something else: "By" and what
-    follows the name (a date, a role) cut off; a call to action, a label, a commenter, the
-    site's own name, initials, a weekday ("Sat", as a date's first word), or anything too
-    long or too short refused."""
+    follows the name (a date, a role) cut off; a call to action, a label, words about
+    someone, the site's own name (unless labelled "By ..."), initials, a weekday ("Sat", as
+    a date's first word), or anything too long or too short refused."""
     if not text:
         return None
     text, labelled = _BY.subn("", " ".join(text.split()))
@@ -611,10 +613,10 @@ def _byline(tree: LexborHTMLParser, site: set[str]) -> str | None:
     """The visible byline: the first element marked as the author's (rel, itemprop, a link
     to the author's page, or a class or id naming the author or byline) whose text is a
     name."""
-    for marked, candidates in enumerate(_byline_candidates(tree)):
-        # An element marked as the author's (rel, itemprop) may hold the site's own name: a
-        # one-person site's, an organisation's.
-        refused = site if marked else set()
+    for marked, candidates in _byline_candidates(tree):
+        # An element marked as the author's may hold the site's own name: a one-person
+        # site's, an organisation's.
+        refused = set() if marked else site
         for node in candidates[:20]:
             if node.tag in _NOT_BYLINES:
                 continue
@@ -658,12 +660,13 @@ def _ancestors(node: LexborNode, levels: int) -> Iterator[LexborNode]:
         at = at.parent
 
 
-def _byline_candidates(tree: LexborHTMLParser) -> Iterator[list[LexborNode]]:
+def _byline_candidates(tree: LexborHTMLParser) -> Iterator[tuple[bool, list[LexborNode]]]:
     """The elements that may hold the byline, most certain first, each kind looked for only
-    when the ones before it named nobody."""
-    yield tree.css(_MARKED_AUTHOR)
-    yield _author_links(tree)
-    yield tree.css(_NAMED_AUTHOR)
+    when the ones before it named nobody; with whether the page marks them as the author's
+    (rel, itemprop) rather than links to them or names them in a class."""
+    yield True, tree.css(_MARKED_AUTHOR)
+    yield False, _author_links(tree)
+    yield False, tree.css(_NAMED_AUTHOR)
 
 
 def _author_links(tree: LexborHTMLParser) -> list[LexborNode]:
@@ -695,7 +698,7 @@ _BYLINE_IN_MARKUP = re.compile(
     r"(?:(?:article\s+)?(?:written|posted|published|story|words|article|post)\s+by|by|authors?"
     r"|author\(s\)|contributors?)"
     r"\s*:?\s*(?:<[^>]{0,300}>\s*){0,10}"
-    r"((?-i:[A-Z][\w.'’\-]{1,30}(?:\s+(?:(?:van|von|de|del|der|da|di|du|la|le)\s+)?"
+    r"((?-i:[A-Z][\w.'’\-]{1,30}(?:\s+(?:(?:" + _PARTICLES.replace(" ", "|") + r")\s+)?"
     r"[A-Z][\w.'’\-]{0,30}){0,3}))\s*(?:<|,\s(?=[^\W\d_])|\s[|·•–—]\s)",
     re.I,
 )
