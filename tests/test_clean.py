@@ -80,6 +80,32 @@ def test_link_dense_blocks_are_related_links() -> None:
     assert [r.reason for r in clean_blocks(blocks).removed] == [RemovalReason.RELATED]
 
 
+COURSES = ["Programming with Python", "Introduction to Data Analysis", "Database Design"]
+
+
+@pytest.mark.parametrize(
+    ("intro", "prose_after", "kept"),
+    [
+        # A list of links that a sentence of the article introduces, the article going on
+        # after it, is the article's: a listicle's items linked to their pages.
+        ("Here are some of the free programs offered on the platform:", True, True),
+        # The same list at the end: other pages offered, not the article.
+        ("Here are some of the free programs offered on the platform:", False, False),
+        # An offer of other pages, or a label, introduces related links wherever it stands.
+        ("You may also be interested in the following articles:", True, False),
+        ("Related stories:", True, False),
+    ],
+)
+def test_a_list_of_links_the_article_introduces_stays(
+    intro: str, prose_after: bool, kept: bool
+) -> None:
+    items = [Block(c, BlockKind.LIST_ITEM, link_density=1.0) for c in COURSES]
+    after = [Block(ARTICLE[1])] if prose_after else []
+    cleaned = clean_blocks([Block(ARTICLE[0]), Block(intro), *items, *after])
+    assert all(c in cleaned.text for c in COURSES) is kept
+    assert any(c in cleaned.text for c in COURSES) is kept
+
+
 @pytest.mark.parametrize("label", ["Related stories", "Other Posts You May Enjoy"])
 def test_label_at_the_very_end_goes(label: str) -> None:
     blocks = [Block("The article itself, written as sentences, ends here."), Block(label)]

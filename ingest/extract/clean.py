@@ -259,9 +259,16 @@ def find_related(
 ) -> dict[int, str]:
     removed: dict[int, str] = {}
     order = [i for i in range(len(blocks)) if i not in skip]
+    introduced = False  # in a list that a line of the article introduces, the article going on
     for position, i in enumerate(order):
         if i in removed:
             continue
+        if blocks[i].kind != BlockKind.LIST_ITEM:
+            introduced = _introduces(blocks[i], features[i]) and any(
+                _prose(blocks[j], features[j]) for j in order[position + 1 :]
+            )
+        elif introduced:
+            continue  # "Here are the free courses on offer:", then the courses' links
         if _is_related_line(blocks[i], features[i]):
             removed[i] = RemovalReason.RELATED
         elif _is_label(features[i]):
@@ -275,6 +282,40 @@ def find_related(
     removed.update(_trailing_run(blocks, features, [i for i in order if i not in removed]))
     removed.update(_orphan_labels(blocks, features, [i for i in order if i not in removed]))
     return removed
+
+
+INTRO_WORDS = 5  # a line that introduces a list, at least: "Related stories:" is a label
+
+
+def _prose(block: Block, f: _Features) -> bool:
+    """A paragraph of prose: not a short line, not links."""
+    return (
+        block.kind == BlockKind.PARAGRAPH
+        and f.length >= SHORT_BLOCK_WORDS
+        and block.link_density < RELATED_LINK_DENSITY
+    )
+
+
+# What offers other pages in a sentence ("You may also be interested in the following
+# articles:"), on normalised text.
+_ALSO_LIKE = re.compile(
+    r"\byou (?:may|might|will|ll|d) (?:also )?(?:like|enjoy|love|be interested)|"
+    r"\bif you (?:liked|enjoyed|like|enjoy) this"
+)
+
+
+def _introduces(block: Block, f: _Features) -> bool:
+    """Whether a line introduces the list after it as the article's own: a sentence of
+    the article that ends with ":" ("Here are some of the programs offered:"), not a label
+    ("Related stories:"), an offer of other pages ("You may also be interested in the
+    following articles:") nor a link."""
+    return (
+        f.length >= INTRO_WORDS
+        and block.text.rstrip().endswith(":")
+        and block.link_density < RELATED_LINK_DENSITY
+        and not RELATED_LABELS.match(f.key)
+        and _ALSO_LIKE.search(f.key) is None
+    )
 
 
 # The label of a table of contents, and of a comment thread (matched on normalised text).
