@@ -613,6 +613,15 @@ def test_the_sites_own_name_is_a_byline_only_when_labelled_or_marked_as_one(
     assert extract_article(page).author == author
 
 
+def test_a_byline_is_looked_for_from_the_body_on_in_a_page_without_a_headline() -> None:
+    styles = "<style>" + ".a{color:red}\n" * 3000 + "</style>"  # 42 kB of the head's styles
+    page = (
+        f"<html><head>{styles}</head><body><h2>Die Brücke</h2>"
+        f"<p>By <strong>Md Aynal Haque</strong></p>{BODY}</body></html>"
+    )
+    assert extract_article(page).author == "Md Aynal Haque"
+
+
 def test_a_byline_labelled_article_by_in_an_element_of_its_own_is_read() -> None:
     page = (
         "<html><body><h1>Die Brücke</h1>"

@@ -134,6 +134,7 @@ _URL_DATE = re.compile(
     rf"/(20\d\d|19\d\d)([/-])(\d{{1,2}}|{_MONTH})\2(\d{{1,2}})(?:[/+_.-]|$)", re.I
 )
 _HEADING = re.compile(rb"<h1[\s>]|<h1$", re.I)
+_BODY = re.compile(rb"<body[\s>]|<body$", re.I)
 
 
 def _date_from_match(match: re.Match[str], month_first: bool = True) -> datetime | None:
@@ -173,9 +174,10 @@ def _day(year: int, month: int, day: int) -> datetime | None:
 
 
 def _after_headline(markup: str | bytes, size: int) -> str:
-    """The `size` bytes of the page from its headline on (from its start without one)."""
+    """The `size` bytes of the page from its headline on (from its body without one: the
+    head's styles and scripts can fill the `size` bytes)."""
     data = markup.encode("utf-8", "replace") if isinstance(markup, str) else markup
-    heading = _HEADING.search(data)
+    heading = _HEADING.search(data) or _BODY.search(data)
     start = heading.start() if heading else 0
     return data[start : start + size].decode("utf-8", "replace")
 
