@@ -505,6 +505,34 @@ def test_the_headline_is_not_the_sites_name_over_it(h1: str, title: str, expecte
     assert article.title == expected
 
 
+@pytest.mark.parametrize(
+    ("h1s", "title", "expected"),
+    [
+        # A site's name that holds a separator is one suffix, in two parts.
+        ([], "Rankings of the Year - Acme Consulting - MBA Admissions", "Rankings of the Year"),
+        # The site's name after the headline on the page, too.
+        (["Best Exhibitions of the Year – Acme Consulting"], "", "Best Exhibitions of the Year"),
+        # The site's name in an <h1> of its header, the headline in the next one.
+        (
+            ["The Acme Blog", "Defer, Panic, and Recover"],
+            "Defer, Panic, and Recover - The Go Programming Language",
+            "Defer, Panic, and Recover",
+        ),
+    ],
+)
+def test_the_sites_name_is_taken_off_the_headline(
+    h1s: list[str], title: str, expected: str
+) -> None:
+    head = (
+        '<meta property="og:site_name" content="Acme Consulting - MBA Admissions">'
+        f"<title>{title}</title>"
+    )
+    headings = "".join(f"<h1>{h1}</h1>" for h1 in h1s)
+    page = f"<html><head>{head}</head><body>{headings}{BODY}</body></html>"
+    article = extract_article(page, "https://blog.example/2025/12/bridge/")
+    assert article.title == expected
+
+
 def test_a_link_to_the_authors_page_is_the_byline() -> None:
     # A link to the list of them all, in the menu above, names nobody.
     page = (

@@ -245,8 +245,27 @@ class _Declarations:
     metas: list[LexborNode] = field(default_factory=list)
     links: list[LexborNode] = field(default_factory=list)
     times: list[LexborNode] = field(default_factory=list)
+    headlines: list[LexborNode] = field(default_factory=list)
+    """The <h1>s, the first few."""
     headline: LexborNode | None = None
-    """The first <h1>."""
+    """The headline's <h1> (`_headline_node`)."""
+
+
+HEADLINE_CANDIDATES = 3  # <h1>s looked at for the headline
+
+
+def _headline_node(h1s: list[LexborNode], declared: str | None) -> LexborNode | None:
+    """The first <h1>, unless the declared title holds a later one and not it: the site's
+    name in its header over the article's headline ("The Go Blog", then "Defer, Panic,
+    and Recover")."""
+    if len(h1s) < 2 or not declared:
+        return h1s[0] if h1s else None
+    key = normalise(declared)
+    for node in h1s:
+        text = normalise(node.text(deep=True))
+        if text and text in key:
+            return node
+    return h1s[0]
 
 
 def _declarations(tree: LexborHTMLParser) -> _Declarations:
@@ -255,7 +274,8 @@ def _declarations(tree: LexborHTMLParser) -> _Declarations:
     for node in tree.css(_DECLARATIONS):
         tag = node.tag or ""
         if tag == "h1":
-            found.headline = found.headline or node
+            if len(found.headlines) < HEADLINE_CANDIDATES:
+                found.headlines.append(node)
         else:
             lists[tag].append(node)
     return found
@@ -372,18 +392,24 @@ def _site_words(site_name: str | None, url: str | None) -> set[str]:
     return words | {label for label in _HOST_LABELS.split(host.lower()) if label}
 
 
-def _without_site_suffix(title: str, site_words: set[str]) -> str:
-    """ "Headline | Site" -> "Headline": a last part that names the site (or, after a "|",
-    any short part: a section or the site) goes."""
-    parts = _TITLE_SEPARATOR.split(title)
-    if len(parts) < 2:
+def _without_site_suffix(title: str, site_words: set[str], short: bool = True) -> str:
+    """ "Headline | Site" -> "Headline": the last parts that name the site go ("Site - Its
+    tagline" is two); without any, with `short`, a short last part (up to three words, or
+    five after a "|": a section or the site)."""
+    separators = list(_TITLE_SEPARATOR.finditer(title))
+    if not separators:
         return title
-    last = parts[-1]
-    words = set(normalise(last).split())
-    piped = title[: len(title) - len(last)].rstrip().endswith("|")
-    if words and (words <= site_words or len(last.split()) <= (5 if piped else 3)):
-        return title[: len(title) - len(last)].rstrip(" |-–—·•»:") or title
-    return title
+    parts = _TITLE_SEPARATOR.split(title)
+    kept = len(parts)
+    while kept > 1 and (words := set(normalise(parts[kept - 1]).split())) and words <= site_words:
+        kept -= 1
+    if kept == len(parts) and short:
+        piped = separators[-1].group().strip() == "|"
+        if normalise(parts[-1]) and len(parts[-1].split()) <= (5 if piped else 3):
+            kept -= 1
+    if kept == len(parts):
+        return title
+    return title[: separators[kept - 1].start()].rstrip(" |-–—·•»:") or title
 
 
 def headline(h1: str | None, declared: str | None, site: set[str]) -> str | None:
@@ -397,6 +423,7 @@ def headline(h1: str | None, declared: str | None, site: set[str]) -> str | None
     stripped = _without_site_suffix(declared, site) if declared else None
     if not h1:
         return stripped
+    h1 = _without_site_suffix(h1, site, short=False)  # "Headline – Site" shown whole
     if not declared:
         return h1
     h1_key, declared_key = normalise(h1), normalise(declared)
@@ -830,11 +857,12 @@ def extract_metadata(
         # The publisher's name, a user name or an id where the writer's belongs: a visible
         # byline, if there is one, names the writer.
         declared_author = shown.byline() or (None if declared_author.isdigit() else declared_author)
-    published = _published(ld, meta, found, url, shown, language)
-    image = _first(meta.get("og:image"), meta.get("twitter:image"), ld.get("lead_image"))
     declared = _tidy(
         _first(ld.get("title"), meta.get("og:title"), meta.get("twitter:title"))
     ) or _title_element(tree)
+    found.headline = _headline_node(found.headlines, declared)
+    published = _published(ld, meta, found, url, shown, language)
+    image = _first(meta.get("og:image"), meta.get("twitter:image"), ld.get("lead_image"))
     return Metadata(
         title=_line(headline(_first_heading(found.headline, url), declared, site)),
         author=_line(declared_author or shown.byline()),
