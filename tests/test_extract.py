@@ -425,6 +425,20 @@ def test_the_bio_of_the_author_the_page_declares_goes_from_its_end() -> None:
         # A date after the name, its weekday first.
         ("<p class='author'>Jeff Foust Monday, November 18, 2019</p>", "Jeff Foust"),
         ("<p class='author'>Posted by Kim Doe on Friday December 19, 2025</p>", "Kim Doe"),
+        # Not the author's bio, nor the post's topic beside its date; a name written twice
+        # (for small and large screens) is one.
+        (
+            "<div class='author-description'>Licensed Q Arabica Grader, M.A. Journalism</div>",
+            None,
+        ),
+        (
+            "<div class='blog-post__byline'><a href='/blog/tag/personal-finance'>Personal "
+            "finance</a> January 27, 2025</div>",
+            None,
+        ),
+        ("<a id='author-modal' href='/blog/?content_topic=906'>HR Strategy</a>", None),
+        ("<span class='author'>Kim Doe Roe Kim Doe Roe</span>", "Kim Doe Roe"),
+        ("<span class='author'>Yang Yang</span>", "Yang Yang"),
         # A team or an agency, "the" first; "the" and words in lower case are no name.
         ("<span class='byline'>By the Lavazza Team</span>", "the Lavazza Team"),
         ("<p class='byline'>Approved by the council, in a vote</p>", None),

@@ -623,6 +623,10 @@ def _person_name(text: str | None, site: set[str]) -> str | None:
     text, labelled = _BY.subn("", " ".join(text.split()))
     text = _BYLINE_END.sub("", text.strip(" :-–—|,")).strip(" :-–—|,")
     words = text.split()
+    half = len(words) // 2  # (of two words at least: "Yang Yang" is one name)
+    if half >= 2 and words[:half] == words[half:]:  # written twice, for small and large screens
+        words = words[:half]
+        text = " ".join(words)
     if not 1 <= len(words) <= 6 or not 3 <= len(text) <= 60:
         return None
     if _NOT_A_NAME.search(text) or any(c.isdigit() or c in "*@#/\\=<>{}" for c in text):
@@ -650,9 +654,35 @@ def _byline(tree: LexborHTMLParser, site: set[str]) -> str | None:
             if node.tag in _NOT_BYLINES:
                 continue
             name = _person_name(node.text(deep=True, separator=" "), refused)
-            if name is not None and not _commenter_or_mention(node):
-                return name
+            if name is None or _commenter_or_mention(node) or _about_or_topic(node, name):
+                continue
+            return name
     return None
+
+
+# An element with the author's bio or description, not their name: "author-bio",
+# "dynamic-author-description", "about-author".
+_ABOUT_AUTHOR = re.compile(r"bio(?:graphy)?\b|bio[-_]|desc|about")
+# A link to the list of one tag's, category's or topic's pages: "/tag/personal-finance",
+# "?content_topic=906".
+_TAXONOMY = re.compile(
+    r"/(?:tags?|categor(?:y|ies)|topics?)/|[?&](?:\w*_)?(?:tags?|categor(?:y|ies)|topics?|cat)=",
+    re.I,
+)
+
+
+def _about_or_topic(node: LexborNode, name: str) -> bool:
+    """Whether an element in an author's place holds their bio rather than their name, or
+    the `name` read from it is a link to a topic's pages ("HR Strategy", "Personal
+    finance": the post's tags beside its date)."""
+    attrs = node.attributes
+    if _ABOUT_AUTHOR.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()):
+        return True
+    key = normalise(name)
+    return any(
+        _TAXONOMY.search(link.attributes.get("href") or "") and normalise(link.text()) == key
+        for link in ([node] if node.tag == "a" else node.css("a[href]"))
+    )
 
 
 BYLINE_LEVELS = 8  # ancestors looked at for a comment around a name
