@@ -480,6 +480,12 @@ def test_a_byline_the_page_shows_without_marking_it_is_read(
             '{"@type": "Article", "author": "Analysis by Chris Cillizza, CNN Editor-at-large"}',
             "Chris Cillizza, CNN Editor-at-large",
         ),
+        # By reference to a person elsewhere in the page's graph of entities.
+        (
+            '{"@graph": [{"@type": "Article", "author": {"@id": "https://n.example/#/p/1"}}, '
+            '{"@type": "Person", "@id": "https://n.example/#/p/1", "name": "Jane Roe"}]}',
+            "Jane Roe",
+        ),
     ],
 )
 def test_declared_authors_read_as_the_page_lists_them(declared: str, author: str) -> None:
@@ -581,6 +587,13 @@ def test_a_declared_author_that_is_no_persons_name_gives_way_to_the_byline(
     head = f'<meta name="author" content="{declared}">'
     page = f"<html><head>{head}</head><body><h1>Die Brücke</h1>{byline}{BODY}</body></html>"
     assert extract_article(page).author == author
+
+
+def test_a_declared_mailbox_gives_way_to_the_byline() -> None:
+    head = '<meta name="author" content="ops@news.example">'
+    byline = "<span class='post-author'>Arlene Marturano</span>"
+    page = f"<html><head>{head}</head><body><h1>Die Brücke</h1>{byline}{BODY}</body></html>"
+    assert extract_article(page).author == "Arlene Marturano"
 
 
 def test_a_date_in_the_authors_place_is_no_author() -> None:

@@ -329,12 +329,18 @@ def _url(value: Any) -> str | None:
 
 def _from_json_ld(scripts: list[LexborNode]) -> dict[str, Any]:
     found: dict[str, Any] = {}
-    for item in _json_ld_objects(scripts):
+    items = list(_json_ld_objects(scripts))
+    people = {
+        item["@id"]: item
+        for item in items
+        if isinstance(item.get("@id"), str) and "person" in _types(item)
+    }
+    for item in items:
         if not _types(item) & ARTICLE_TYPES:
             continue
         candidates = {
             "title": _name(item.get("headline")) or _name(item.get("name")),
-            "author": _authors(item.get("author")),
+            "author": _authors(_people(item.get("author"), people)),
             "published": parse_date(_name(item.get("datePublished"))),
             "modified": parse_date(_name(item.get("dateModified"))),
             "language": _name(item.get("inLanguage")),
@@ -346,6 +352,16 @@ def _from_json_ld(scripts: list[LexborNode]) -> dict[str, Any]:
             if value and key not in found:
                 found[key] = value
     return found
+
+
+def _people(value: Any, people: dict[str, dict[str, Any]]) -> Any:
+    """An author given by reference (`{"@id": "#/schema/person/1"}`, as a graph of a
+    page's entities gives it) as the person the reference names, when the page holds it."""
+    if isinstance(value, list):
+        return [_people(v, people) for v in value]
+    if isinstance(value, dict) and not value.get("name") and isinstance(value.get("@id"), str):
+        return people.get(value["@id"], value)
+    return value
 
 
 def _meta(metas: list[LexborNode]) -> dict[str, str]:
@@ -573,6 +589,7 @@ _PLACEHOLDER = re.compile(
 )
 # A user name rather than a person's: "andrew.keaveney", "jane_roe".
 _HANDLE = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)+")
+_EMAIL = re.compile(r"(?:mailto:)?[^@\s]+@[^@\s]+\.\w+")
 
 
 def _declared_name(text: str | None) -> str | None:
@@ -882,10 +899,11 @@ def extract_metadata(
     if declared_author is not None and (
         declared_author.isdigit()
         or _HANDLE.fullmatch(declared_author)
+        or _EMAIL.fullmatch(declared_author)
         or set(normalise(declared_author).split()) <= site
     ):
-        # The publisher's name, a user name or an id where the writer's belongs: a visible
-        # byline, if there is one, names the writer.
+        # The publisher's name, a user name, a mailbox or an id where the writer's belongs:
+        # a visible byline, if there is one, names the writer.
         declared_author = shown.byline() or (None if declared_author.isdigit() else declared_author)
     declared = _tidy(
         _first(ld.get("title"), meta.get("og:title"), meta.get("twitter:title"))
