@@ -437,6 +437,7 @@ def test_the_bio_of_the_author_the_page_declares_goes_from_its_end() -> None:
             None,
         ),
         ("<a id='author-modal' href='/blog/?content_topic=906'>HR Strategy</a>", None),
+        ("<div class='author-bio'><h4 class='author-bio__name'>Kim Roe</h4></div>", "Kim Roe"),
         ("<span class='author'>Kim Doe Roe Kim Doe Roe</span>", "Kim Doe Roe"),
         ("<span class='author'>Yang Yang</span>", "Yang Yang"),
         # A team or an agency, "the" first; "the" and words in lower case are no name.

@@ -678,7 +678,7 @@ def _byline(tree: LexborHTMLParser, site: set[str]) -> str | None:
 
 
 # An element with the author's bio or description, not their name: "author-bio",
-# "dynamic-author-description", "about-author".
+# "dynamic-author-description", "about-author" (but "about-author__name").
 _ABOUT_AUTHOR = re.compile(r"bio(?:graphy)?\b|bio[-_]|desc|about")
 # A link to the list of one tag's, category's or topic's pages: "/tag/personal-finance",
 # "?content_topic=906".
@@ -693,7 +693,8 @@ def _about_or_topic(node: LexborNode, name: str) -> bool:
     the `name` read from it is a link to a topic's pages ("HR Strategy", "Personal
     finance": the post's tags beside its date)."""
     attrs = node.attributes
-    if _ABOUT_AUTHOR.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()):
+    hints = f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
+    if _ABOUT_AUTHOR.search(hints) and "name" not in hints:  # "author-bio__name" is the name
         return True
     key = normalise(name)
     return any(
