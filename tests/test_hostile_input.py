@@ -19,8 +19,10 @@ from sqlalchemy import select
 from ingest.cli import main
 from ingest.errors import FeedParseError
 from ingest.extract.article import extract_article
+from ingest.feeds.opml import MAX_FOLDERS, export, subscriptions
 from ingest.feeds.parse import parse_feed
 from ingest.text import one_line, printable, storable
+from ingest.types import Subscription
 from storage.engine import create_store_engine
 from storage.models import Article, Entry, Feed
 from tests.helpers.feeds import rss
@@ -377,3 +379,35 @@ def test_text_given_as_str_with_unstorable_characters_is_extracted_storable(odd:
     assert article.word_count > 100
     for value in (article.title, article.text):
         _valid(value)
+
+
+def test_folders_nested_past_the_recursion_limit_import_and_export() -> None:
+    depth = 5000
+    document = (
+        "<opml><body>"
+        + "<outline text='f'>" * depth
+        + "<outline xmlUrl='http://127.0.0.1/feed' text='Deep'/>"
+        + "</outline>" * depth
+        + "<outline xmlUrl='http://127.0.0.1/top' text='Top'/></body></opml>"
+    ).encode()
+    deep, top = subscriptions(document)
+    assert (deep.url, deep.title, top.url, top.category) == (
+        "http://127.0.0.1/feed",
+        "Deep",
+        "http://127.0.0.1/top",
+        None,
+    )
+    assert deep.category == "/".join(["f"] * MAX_FOLDERS)
+    exported = export([Subscription("http://127.0.0.1/feed", "Deep", "/".join(["f"] * depth))])
+    assert [s.url for s in subscriptions(exported.encode())] == ["http://127.0.0.1/feed"]
+
+
+@pytest.mark.parametrize("field", ["author", "headline", "image", "datePublished", "publisher"])
+def test_json_ld_nested_past_the_recursion_limit_is_read_without_raising(field: str) -> None:
+    nested = "[" * 900 + '"Jane Roe"' + "]" * 900
+    page = (
+        f'<html><head><script type="application/ld+json">{{"@type": "Article", "{field}": '
+        f"{nested}}}</script></head><body><h1>Die Brücke</h1><p>A paragraph.</p></body></html>"
+    )
+    article = extract_article(page)
+    assert article.text == "A paragraph."

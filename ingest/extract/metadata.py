@@ -305,25 +305,33 @@ def _types(item: dict[str, Any]) -> set[str]:
     return {k.lower() for k in kinds if isinstance(k, str)}
 
 
-def _name(value: Any) -> str | None:
-    """A name out of a string, an object with `name`, or a list of either."""
+JSON_LD_DEPTH = 4  # lists and objects a name or an address is looked for in, at most
+
+
+def _name(value: Any, depth: int = 0) -> str | None:
+    """A name out of a string, an object with `name`, or a list of either (as deep as
+    `JSON_LD_DEPTH`: a page's JSON may nest lists a thousand deep)."""
     if isinstance(value, str):
         return value.strip() or None
+    if depth >= JSON_LD_DEPTH:
+        return None
     if isinstance(value, dict):
-        return _name(value.get("name"))
+        return _name(value.get("name"), depth + 1)
     if isinstance(value, list):
-        names = [n for n in (_name(v) for v in value) if n]
+        names = [n for n in (_name(v, depth + 1) for v in value) if n]
         return ", ".join(dict.fromkeys(names)) or None
     return None
 
 
-def _url(value: Any) -> str | None:
+def _url(value: Any, depth: int = 0) -> str | None:
     if isinstance(value, str):
         return value.strip() or None
+    if depth >= JSON_LD_DEPTH:
+        return None
     if isinstance(value, dict):
-        return _url(value.get("url") or value.get("@id"))
+        return _url(value.get("url") or value.get("@id"), depth + 1)
     if isinstance(value, list) and value:
-        return _url(value[0])
+        return _url(value[0], depth + 1)
     return None
 
 
@@ -355,13 +363,16 @@ def _from_json_ld(scripts: list[LexborNode]) -> dict[str, Any]:
 
 
 def _people(value: Any, people: dict[str, dict[str, Any]]) -> Any:
-    """An author given by reference (`{"@id": "#/schema/person/1"}`, as a graph of a
-    page's entities gives it) as the person the reference names, when the page holds it."""
-    if isinstance(value, list):
-        return [_people(v, people) for v in value]
-    if isinstance(value, dict) and not value.get("name") and isinstance(value.get("@id"), str):
-        return people.get(value["@id"], value)
-    return value
+    """Authors given by reference (`{"@id": "#/schema/person/1"}`, as a graph of a page's
+    entities gives them) as the people the references name, when the page holds them."""
+
+    def resolved(author: Any) -> Any:
+        if isinstance(author, dict) and not author.get("name"):
+            ref = author.get("@id")
+            return people.get(ref, author) if isinstance(ref, str) else author
+        return author
+
+    return [resolved(v) for v in value] if isinstance(value, list) else resolved(value)
 
 
 def _meta(metas: list[LexborNode]) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from xml.sax.saxutils import quoteattr
 
@@ -26,19 +27,30 @@ def subscriptions(document: bytes) -> list[Subscription]:
         raise OpmlError(f"not a readable OPML file: {exc}") from None
     body = root.find("body")
     found: dict[str, Subscription] = {}
-    _walk(body if body is not None else root, (), found)
-    return list(found.values())
-
-
-def _walk(parent: ET.Element, folders: tuple[str, ...], found: dict[str, Subscription]) -> None:
-    for outline in parent.findall("outline"):
+    # Depth first, in document order, with a stack of the folders' outlines still to read:
+    # a list may nest folders thousands deep, past Python's recursion limit.
+    top = body if body is not None else root
+    stack: list[tuple[Iterator[ET.Element], tuple[str, ...]]] = [(iter(top.findall("outline")), ())]
+    while stack:
+        outlines, folders = stack[-1]
+        outline = next(outlines, None)
+        if outline is None:
+            stack.pop()
+            continue
         name = one_line(outline.get("title") or outline.get("text") or "") or None
         url = (outline.get("xmlUrl") or "").strip()
         if url:
             if url not in found:
                 found[url] = Subscription(url, name, "/".join(folders) or None)
         else:
-            _walk(outline, (*folders, name) if name else folders, found)
+            inner = (*folders, name) if name and len(folders) < MAX_FOLDERS else folders
+            stack.append((iter(outline.findall("outline")), inner))
+    return list(found.values())
+
+
+MAX_FOLDERS = 16
+"""Folders in folders a category keeps, at most ("News/World/..."): deeper ones are
+read for their feeds, under the sixteenth."""
 
 
 def feed_urls(document: bytes) -> list[str]:
@@ -58,7 +70,7 @@ def export(feeds: list[Subscription]) -> str:
     top = _Folder()
     for feed in feeds:
         folder = top
-        for name in filter(None, (feed.category or "").split("/")):
+        for name in [part for part in (feed.category or "").split("/") if part][:MAX_FOLDERS]:
             folder = folder.folders.setdefault(name, _Folder())
         folder.feeds.append(feed)
     outlines = "\n".join(_outlines(top, 2))
