@@ -210,14 +210,15 @@ def test_a_line_break_parts_words_in_text_cells_and_headline() -> None:
 def test_what_is_dropped_beside_the_chosen_container_is_recorded_too() -> None:
     """The article's wrapper holds the text's container and, beside it, a share bar, a list
     of other stories under its heading and a comment thread: none is the article, and each
-    is in the audit with its reason. The page's navigation and hidden nodes are not."""
+    is in the audit with its reason (whatever hidden icon it holds). The page's navigation
+    and hidden nodes are not."""
     body = "".join(
         f"<p>Paragraph {n} of the story, long enough to be prose here.</p>" for n in range(6)
     )
     html = (
         '<html><body><nav><a href="/">Home</a></nav><main><div class="wrap">'
         f'<div class="post-body">{body}</div>'
-        '<div class="share-tools"><a href="/s">Share on X</a></div>'
+        '<div class="share-tools"><a href="/s"><i aria-hidden="true"></i>Share on X</a></div>'
         '<h2>Elsewhere</h2><ul><li><a href="/a">Another story entirely</a></li>'
         '<li><a href="/b">And one more of them</a></li></ul>'
         "<div hidden>Hidden text</div>"

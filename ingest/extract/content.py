@@ -1100,7 +1100,17 @@ def surroundings(chosen: list[LexborNode]) -> list[Removed]:
 
 def _never_seen(node: LexborNode) -> bool:
     """Not text a reader sees: a script, form or navigation, or a hidden node."""
-    return node.tag in NEVER_CONTENT_TAGS or node.css_matches(HIDDEN_SELECTOR)
+    return node.tag in NEVER_CONTENT_TAGS or _hidden(node)
+
+
+def _hidden(node: LexborNode) -> bool:
+    """`node.css_matches(HIDDEN_SELECTOR)`, read from its attributes: matching parses the
+    selector again each time, 4 µs a node."""
+    attrs = node.attributes
+    if "hidden" in attrs or attrs.get("aria-hidden") == "true":
+        return True
+    style = (attrs.get("style") or "").lower()
+    return "display:none" in style or "display: none" in style
 
 
 def _dropped(node: LexborNode) -> list[tuple[LexborNode, RemovalReason | None]]:
