@@ -109,7 +109,7 @@ HIDDEN = [
     '[style*="display: none" i]',
     '[aria-hidden="true"]',
 ]
-HIDDEN_SELECTOR = ", ".join(HIDDEN)
+HIDDEN_SELECTOR = ", ".join(HIDDEN)  # (`_hidden` reads the same for one node)
 PROTECTED = {"html", "body", "main", "article"}
 # Class and id hints, matched against lowercased values (re.I is several times slower).
 MAYBE_CONTENT = re.compile(r"article|body|content|main|story|entry|column|post-?text")
@@ -1104,8 +1104,8 @@ def _never_seen(node: LexborNode) -> bool:
 
 
 def _hidden(node: LexborNode) -> bool:
-    """`node.css_matches(HIDDEN_SELECTOR)`, read from its attributes: matching parses the
-    selector again each time, 4 µs a node."""
+    """Whether the node itself matches `HIDDEN`, read from its attributes (`css_matches`
+    tells whether any node below it does, and parses the selector each time)."""
     attrs = node.attributes
     if "hidden" in attrs or attrs.get("aria-hidden") == "true":
         return True
