@@ -703,8 +703,7 @@ def _about_or_topic(node: LexborNode, name: str) -> bool:
     """Whether an element in an author's place holds their bio rather than their name, or
     the `name` read from it is a link to a topic's pages ("HR Strategy", "Personal
     finance": the post's tags beside its date)."""
-    attrs = node.attributes
-    hints = f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
+    hints = _attribute_words(node, "class", "id")
     if _ABOUT_AUTHOR.search(hints) and "name" not in hints:  # "author-bio__name" is the name
         return True
     key = normalise(name)
@@ -725,9 +724,7 @@ def _commenter_or_mention(node: LexborNode) -> bool:
     for level, ancestor in enumerate(_ancestors(node, BYLINE_LEVELS)):
         if ancestor.tag == "form":
             return True
-        attrs = ancestor.attributes
-        hints = f"{attrs.get('class') or ''} {attrs.get('id') or ''} {attrs.get('itemtype') or ''}"
-        if "comment" in hints.lower():
+        if "comment" in _attribute_words(ancestor, "class", "id", "itemtype"):
             return True
         if (
             level
@@ -736,6 +733,13 @@ def _commenter_or_mention(node: LexborNode) -> bool:
         ):
             return True
     return False
+
+
+def _attribute_words(node: LexborNode, *names: str) -> str:
+    """The values of these attributes of the node, lower-cased, in one string: where its
+    class, id or type says what it is."""
+    attrs = node.attributes
+    return " ".join(attrs.get(name) or "" for name in names).lower()
 
 
 def _ancestors(node: LexborNode, levels: int) -> Iterator[LexborNode]:
