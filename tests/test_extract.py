@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ingest.extract.article import Article, extract_article
-from ingest.extract.metadata import _alone
+from ingest.extract.metadata import _alone, _visible_dates
 from ingest.types import RemovalReason
 
 GOLDEN = Path(__file__).parent / "golden" / "extract"
@@ -293,6 +293,13 @@ def test_a_year_stands_alone_as_a_word_boundary_says(text: str, alone: bool) -> 
     assert _alone(text, start, start + 4) is bool(re.search(r"\b2019\b", text))
 
 
+def test_the_digits_of_a_year_before_are_no_day() -> None:
+    # An archive's months: each year is read with the 24 characters before it, which here
+    # start within the year before ("24\n\n\nApril 2024" is no 24 April).
+    text = "May 2024\n\n\nApril 2024\n\n\nMarch 2024\n\nBy Liza Burke, June 3, 2023"
+    assert list(_visible_dates(text)) == [datetime(2023, 6, 3, tzinfo=UTC)]
+
+
 def test_a_dateline_just_above_the_headline_is_the_date() -> None:
     page = (
         "<html><body><div class='hero'><span>December 17, 2025</span><h1>Die Brücke</h1></div>"
@@ -363,6 +370,43 @@ def test_a_declared_date_stamped_as_modified_too_gives_way_to_the_date_shown(
     byline = f"<p class='byline'>Liza Burke, {shown}</p>" if shown else ""
     far = "" if shown else BODY * 12 + "<p>As of July 31, 2025, the city had spent more.</p>"
     page = f"<html><head>{head}</head><body><h1>Die Brücke</h1>{byline}{BODY}{far}</body></html>"
+    assert extract_article(page).published == published
+
+
+@pytest.mark.parametrize(
+    ("open_graph", "shown", "published"),
+    [
+        # Declared in its structured data only, and shown by the headline as updated on
+        # another day: an evergreen guide, dated by its update.
+        ("", "Last updated: November 19, 2025", datetime(2025, 11, 19, tzinfo=UTC)),
+        ("", "Nov 18, 2025", datetime(2025, 11, 18, tzinfo=UTC)),  # the site's own zone
+        # Published in Open Graph, as a news story is: that is its date.
+        (
+            '<meta property="article:published_time" content="2024-03-06T10:00:00Z">',
+            "Last updated: November 19, 2025",
+            datetime(2024, 3, 6, 10, tzinfo=UTC),
+        ),
+        # The publication shown too: it stands.
+        (
+            "",
+            "Published March 6, 2024 · Updated November 19, 2025",
+            datetime(2024, 3, 6, 10, tzinfo=UTC),
+        ),
+        # A date shown that is not the update's: the declaration stands.
+        ("", "Offer ends December 1, 2025", datetime(2024, 3, 6, 10, tzinfo=UTC)),
+    ],
+)
+def test_a_page_showing_only_its_update_is_dated_by_it(
+    open_graph: str, shown: str, published: datetime
+) -> None:
+    ld = (
+        '<script type="application/ld+json">{"@type": "Article", "datePublished": '
+        '"2024-03-06T10:00:00Z", "dateModified": "2025-11-19T01:30:00Z"}</script>'
+    )
+    page = (
+        f"<html><head>{ld}{open_graph}</head><body><h1>Die Brücke</h1>"
+        f"<p class='byline'>Liza Burke · {shown}</p>{BODY}</body></html>"
+    )
     assert extract_article(page).published == published
 
 

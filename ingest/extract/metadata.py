@@ -184,6 +184,7 @@ def _after_headline(markup: str | bytes, size: int) -> str:
 
 DATE_BEFORE_HEADLINE = 1000  # characters of the page's text: a dateline above the title
 DATE_AFTER_HEADLINE = 1000  # and below it: a byline's date, not a date in the article
+NEAR_DATES = 6  # dates looked at around the headline, at most
 
 
 def _from_headline(tree: LexborHTMLParser, h1: LexborNode | None) -> str:
@@ -198,21 +199,22 @@ def _from_headline(tree: LexborHTMLParser, h1: LexborNode | None) -> str:
     return text[max(0, start - DATE_BEFORE_HEADLINE) :] if start >= 0 else text
 
 
-def _visible_date(text: str, month_first: bool = True) -> datetime | None:
-    """The first date in `text` (the page from its headline on), where a byline's date
-    stands. Found from its year: the full pattern, run at every position of the page,
-    costs ten times as much."""
+def _visible_dates(text: str, month_first: bool = True) -> Iterator[datetime]:
+    """The dates in `text`, in order, the future's left out. Found from their years: the
+    full pattern, run at every position of the page, costs ten times as much."""
     now = datetime.now(UTC)
     for year in _YEAR.finditer(text):
         start, end = year.span()
         if not _alone(text, start, end):
             continue
-        window = text[max(0, start - 24) : end + 6]
-        for match in _VISIBLE_DATE.finditer(window):
+        offset = max(0, start - 24)
+        for match in _VISIBLE_DATE.finditer(text[offset : end + 6]):
+            if match.end() + offset < end:
+                continue  # an earlier date's, met again
             when = _date_from_match(match, month_first)
             if when is not None and when <= now:
-                return when
-    return None
+                yield when
+            break
 
 
 def _alone(text: str, start: int, end: int) -> bool:
@@ -849,13 +851,16 @@ class _Shown:
             self._byline = (name,)
         return self._byline[0]
 
-    def date(
-        self, h1: LexborNode | None, language: str | None, near: bool = False
-    ) -> datetime | None:
-        """The first date shown from a little before the headline on; `near`: only in
-        the lines around it, where a byline's date stands."""
-        text = _around_headline(h1) if near else _from_headline(self.tree, h1)
-        return _visible_date(text, _month_first(language))
+    def date(self, h1: LexborNode | None, language: str | None) -> datetime | None:
+        """The first date shown from a little before the headline on."""
+        return next(_visible_dates(_from_headline(self.tree, h1), _month_first(language)), None)
+
+
+def _dates_near(h1: LexborNode | None, language: str | None) -> list[datetime]:
+    """The first few dates shown in the lines around the headline, where a byline's date
+    stands (and the date of the last update)."""
+    dates = _visible_dates(_around_headline(h1), _month_first(language))
+    return list(islice(dates, NEAR_DATES))
 
 
 def _around_headline(h1: LexborNode | None) -> str:
@@ -947,7 +952,9 @@ def _published(
     language: str | None,
 ) -> datetime | None:
     """The publication date: declared, else on a `<time>` (beside the headline first),
-    else in the URL's path, else the first date shown from the headline on."""
+    else in the URL's path, else the first date shown from the headline on. Where the
+    declarations and the dates shown by the headline disagree, the shown date may win
+    (see below)."""
     # A day in the URL's path is the site's own, fixed when the story first went up: it
     # outranks a declared time that falls on another day (a time in UTC past midnight
     # where the site is, a date rewritten by an update). A declared time on that day is
@@ -996,11 +1003,28 @@ def _published(
             meta.get("dcterms.modified"),
         )
     )
-    if modified is not None and _stamped_together(published, modified):
-        day = shown.date(found.headline, language, near=True)
-        if day is not None and day.date() < _earliest_day(published):
-            return day
+    if modified is None:
+        return published
+    if _stamped_together(published, modified):
+        near = _dates_near(found.headline, language)
+        if near and near[0].date() < _earliest_day(published):
+            return near[0]
+    elif "article:published_time" not in meta:
+        # A page that shows by its headline the day it was last updated, and not the day
+        # it was first published, which it declares only in its structured data (not in
+        # Open Graph, as news stories do): an evergreen guide, dated by its update.
+        near = _dates_near(found.headline, language)
+        if not any(_within_a_day(day, published) for day in near):
+            updated = next((day for day in near if _within_a_day(day, modified)), None)
+            if updated is not None:
+                return updated
     return published
+
+
+def _within_a_day(shown: datetime, declared: datetime) -> bool:
+    """Whether a date shown is a declared time's day, or a day beside it (the page's
+    zone and the declaration's may put one moment on two days)."""
+    return abs((shown.date() - declared.date()).days) <= 1
 
 
 STAMPED_TOGETHER = timedelta(minutes=1)  # a publication and a modification time this close
