@@ -635,6 +635,42 @@ def test_a_declared_author_that_is_no_persons_name_gives_way_to_the_byline(
     assert extract_article(page).author == author
 
 
+@pytest.mark.parametrize(
+    ("declared", "byline", "author"),
+    [
+        # A site's account is nobody's name: the byline, or no author.
+        ('<meta name="author" content="admin">', "", None),
+        ('<meta name="author" content="Administrator">', "<p>By Kim Roe</p>", "Kim Roe"),
+        ("", "<p class='byline'>Posted by Admin</p>", None),
+        # A sharing card's line labelled as the writer's, where nothing else names one.
+        (
+            '<meta name="twitter:label1" content="Written by">'
+            '<meta name="twitter:data1" content="Nawaz Dhandala">',
+            "",
+            "Nawaz Dhandala",
+        ),
+        (
+            '<meta name="twitter:label1" content="Est. reading time">'
+            '<meta name="twitter:data1" content="3 minutes">',
+            "",
+            None,
+        ),
+        # The byline comes first: a card may name the account that posted the story.
+        (
+            '<meta name="twitter:label1" content="Written by">'
+            '<meta name="twitter:data1" content="Sudeep Srivastava">',
+            "<p>By Chirag Bhardwaj</p>",
+            "Chirag Bhardwaj",
+        ),
+    ],
+)
+def test_an_account_is_no_author_and_a_sharing_card_names_one_last(
+    declared: str, byline: str, author: str | None
+) -> None:
+    page = f"<html><head>{declared}</head><body><h1>Die Brücke</h1>{byline}{BODY}</body></html>"
+    assert extract_article(page).author == author
+
+
 def test_a_declared_mailbox_gives_way_to_the_byline() -> None:
     head = '<meta name="author" content="ops@news.example">'
     byline = "<span class='post-author'>Arlene Marturano</span>"

@@ -587,11 +587,11 @@ _BYLINE_END = re.compile(
     r".*$",
     re.I | re.S,
 )
-# Words no author's name is made of: labels, calls to action, counts.
+# Words no author's name is made of: labels, calls to action, counts, a site's accounts.
 _NOT_A_NAME = re.compile(
     r"\b(?:view|more|posts?|articles?|all|author|authors|profile|follow|share|comments?|"
     r"read|about|contact|email|subscribe|menu|login|sign|search|home|minutes?|min|by|says|"
-    r"said|wrote|replied|reply|team page)\b",
+    r"said|wrote|replied|reply|team page|admin|administrator|webmaster)\b",
     re.I,
 )
 
@@ -617,6 +617,27 @@ def _declared_name(text: str | None) -> str | None:
     if _PLACEHOLDER.fullmatch(text):
         return None
     return None if _NOT_A_NAME.fullmatch(text) or text.lower() == "by" else text
+
+
+# The label of a sharing card's line that names the writer: "Written by" (with
+# "twitter:data1" the name), as a publishing tool writes it for each post.
+_WRITTEN_BY = re.compile(
+    r"(?:written|posted|published) by|authors?|verfasst von|geschrieben von|écrit par|"
+    r"escrito por|scritto da|geschreven door",
+    re.I,
+)
+SHARING_LABELS = 4  # the lines a sharing card has ("twitter:label1" ...), at most
+
+
+def _labelled_author(meta: dict[str, str]) -> str | None:
+    """The writer a sharing card's labelled lines name: the last place an author is looked
+    for (a card's line may name the account that posted the story, where the page names
+    its writer)."""
+    for line in range(1, SHARING_LABELS + 1):
+        label = meta.get(f"twitter:label{line}")
+        if label is not None and _WRITTEN_BY.fullmatch(label.strip(" :")):
+            return _declared_name(_tidy(meta.get(f"twitter:data{line}")))
+    return None
 
 
 _NOT_BYLINES = frozenset(["html", "body", "article", "main", "section", "meta", "script", "style"])
@@ -934,7 +955,7 @@ def extract_metadata(
     image = _first(meta.get("og:image"), meta.get("twitter:image"), ld.get("lead_image"))
     return Metadata(
         title=_line(headline(_first_heading(found.headline, url), declared, site)),
-        author=_line(declared_author or shown.byline()),
+        author=_line(declared_author or shown.byline() or _labelled_author(meta)),
         published=published,
         language=_line(language),
         canonical_url=_line(_absolute(url, canonical)),
