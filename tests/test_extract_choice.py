@@ -59,6 +59,27 @@ def test_a_footer_with_one_long_legal_paragraph_never_wins_over_the_article() ->
     assert "Securities" not in article.text
 
 
+def test_a_short_article_is_not_traded_for_the_footers_paragraphs() -> None:
+    # A short article and its list, then a long footer of addresses and legal notes: the
+    # page's own paragraphs, checked against the short box, are those outside the footer.
+    offices = "".join(
+        f"<p>Office {n}: {n}1 Main Street, Suite {n}00, Springfield, where our advisers "
+        "meet clients by appointment on weekdays.</p>"
+        for n in range(8)
+    )
+    page = (
+        "<html><body><section><div class='text'>"
+        "<p>A good risk management program screens renters, so that only qualified drivers "
+        "take the wheel, and sound practice at the counter keeps the fleet safe.</p>"
+        "<p><strong>Key topics discussed in the guide include:</strong></p>"
+        "<ul><li>General procedures at the rental counter</li><li>Reporting losses</li></ul>"
+        f"</div></section><footer>{offices}</footer></body></html>"
+    )
+    article = extract_article(page)
+    assert "Reporting losses" in article.text
+    assert "Springfield" not in article.text
+
+
 def test_text_runs_separated_by_br_inside_a_span_are_the_article() -> None:
     runs = "<br><br>".join(f"Paragraph {n}: {SENTENCE}" for n in range(10))
     page = (

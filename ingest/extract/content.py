@@ -1234,10 +1234,15 @@ def fragment_blocks(tree: LexborHTMLParser) -> tuple[list[Block], list[Removed]]
     return _node_blocks(body), pruned
 
 
+PAGE_PARAGRAPHS = _not_outside("p")
+
+
 def paragraph_blocks(tree: LexborHTMLParser) -> list[Block]:
-    """Every paragraph of the page, no structure: the fallback for pathological markup."""
+    """Every paragraph of the page outside its footers, navigation and asides (where a
+    site's addresses and legal notes stand), no structure: the fallback for pathological
+    markup, and for a choice of content that holds little."""
     blocks = []
-    for node in tree.css("p"):
+    for node in tree.css(PAGE_PARAGRAPHS):
         text = _clean(node.text(deep=True))
         if text:
             blocks.append(Block(text, BlockKind.PARAGRAPH, f"<p>{escape(text)}</p>"))
