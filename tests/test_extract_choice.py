@@ -6,7 +6,7 @@ from __future__ import annotations
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ingest.extract.article import extract_article
-from ingest.extract.content import scoring_nodes
+from ingest.extract.content import main_nodes, scoring_nodes
 
 SENTENCE = (
     "The council said on Tuesday that the new bridge, which has been delayed twice, would "
@@ -78,6 +78,54 @@ def test_a_short_article_is_not_traded_for_the_footers_paragraphs() -> None:
     article = extract_article(page)
     assert "Reporting losses" in article.text
     assert "Springfield" not in article.text
+
+
+def test_an_article_split_into_one_templates_boxes_keeps_what_stands_between_them() -> None:
+    # Each section's text in a box of one template, its heading outside the box: the node
+    # that holds all the boxes is the article, headings and all.
+    sections = "".join(
+        f"<div class='sect1'><h2>Heading {n}</h2><div class='sectionbody'>"
+        f"{_paragraphs(f'Part {n}', 2)}</div></div>"
+        for n in range(4)
+    )
+    page = (
+        "<html><body><nav><a href='/'>Home</a></nav><main><article>"
+        f"<h1>Progress report</h1><div class='content'>{sections}</div></article></main>"
+        "</body></html>"
+    )
+    article = extract_article(page)
+    for n in range(4):
+        assert f"Heading {n}" in article.text
+        assert f"Part {n} 1: The council" in article.text
+
+
+def test_boxes_of_one_template_in_a_list_of_links_stay_apart() -> None:
+    # The node around the boxes is mostly links (a menu between them): the boxes alone.
+    menu = "".join(
+        f"<li><a href='/s/{n}'>Other story number {n} of the site</a></li>" for n in range(30)
+    )
+    one, two = (f"<div class='sectionbody'>{_paragraphs(f'Part {n}', 2)}</div>" for n in (0, 1))
+    page = (
+        f"<html><body><div class='wrap'><div class='one'>{one}</div><ul>{menu}</ul>"
+        f"<div class='two'>{two}</div></div></body></html>"
+    )
+    body = LexborHTMLParser(page).body
+    assert body is not None
+    assert [node.attributes.get("class") for node in main_nodes(body)] == ["sectionbody"] * 2
+
+
+def test_boxes_of_one_template_far_apart_in_a_big_wrapper_stay_apart() -> None:
+    # The node around the boxes holds far more than they do (a long list between them):
+    # not the article's whole, the boxes alone.
+    items = "".join(f"<li>Listed item {n}: {SENTENCE}</li>" for n in range(12))
+    one, two = (f"<div class='sectionbody'>{_paragraphs(f'Part {n}', 2)}</div>" for n in (0, 1))
+    page = (
+        f"<html><body><div class='wrap'><div class='one'>{one}</div><ul>{items}</ul>"
+        f"<div class='two'>{two}</div></div></body></html>"
+    )
+    body = LexborHTMLParser(page).body
+    assert body is not None
+    assert [node.attributes.get("class") for node in main_nodes(body)] == ["sectionbody"] * 2
 
 
 def test_text_runs_separated_by_br_inside_a_span_are_the_article() -> None:

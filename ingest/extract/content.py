@@ -578,23 +578,29 @@ def _candidates(body: LexborNode) -> tuple[dict[int, tuple[LexborNode, float]], 
 def main_nodes(body: LexborNode) -> list[LexborNode]:
     """The node (and close-scoring siblings) that hold the article's text, in order; plus
     the other parts of the same template (an article body split into several containers
-    with the same tag and class around ads or embeds); or, when all those hold only a
-    part of the page's paragraphs, the node that holds the article whole (`_wider`)."""
+    with the same tag and class around ads or embeds), taken through the node that holds
+    them all (`_around_parts`); or, when all those hold only a part of the page's
+    paragraphs, the node that holds the article whole (`_wider`)."""
     scores, paragraphs = _candidates(body)
     if not scores:
         return [body]
-    chosen = _chosen(body, scores)
+    chosen, split = _chosen(body, scores)
     wider = _wider(chosen, paragraphs)
-    return chosen if wider is None else [wider]
+    if wider is not None:
+        return [wider]
+    return _around_parts(chosen) if split else chosen
 
 
-def _chosen(body: LexborNode, scores: dict[int, tuple[LexborNode, float]]) -> list[LexborNode]:
+def _chosen(
+    body: LexborNode, scores: dict[int, tuple[LexborNode, float]]
+) -> tuple[list[LexborNode], bool]:
+    """The nodes that hold the article, and whether they are parts of one template."""
     best, best_score = _best_candidate(scores)
     with_siblings = _with_siblings(best, best_score, scores)
     parts = _same_template(body, best)
     if len(parts) < 2:
         sections = _sections(best)
-        return sections if sections is not None else with_siblings
+        return (sections if sections is not None else with_siblings), False
     threshold = max(10.0, best_score * 0.1)
     kept = [
         part
@@ -606,7 +612,7 @@ def _chosen(body: LexborNode, scores: dict[int, tuple[LexborNode, float]]) -> li
         )
     ]
     if len(kept) < 2:
-        return with_siblings
+        return with_siblings, False
     in_thread = _in_threads(kept)
     if all(in_thread):
         in_thread = [False] * len(kept)
@@ -614,28 +620,46 @@ def _chosen(body: LexborNode, scores: dict[int, tuple[LexborNode, float]]) -> li
     for part, threaded in zip(kept, in_thread, strict=True):
         if not threaded:
             chosen.extend(with_siblings if part.mem_id == best.mem_id else [part])
-    return chosen
+    return chosen, True
 
 
 THREAD_PARTS = 64  # parts of one template past which their wrappers are not looked at
+PARTS_SHARE = 3  # of the parts' text, at most, in the node around them
 
 
-def _in_threads(parts: list[LexborNode]) -> list[bool]:
-    """For each node of one template, whether it sits in a comment thread or a list of
-    related stories: a wrapper between it and what all of them share says so by its class
-    or id (a forum-like theme gives each comment's body the article body's class). The
-    wrappers are found by walking up from the first part to the top, and from each other
-    part only until it meets that walk."""
-    if len(parts) > THREAD_PARTS:
-        return [False] * len(parts)
+def _around_parts(parts: list[LexborNode]) -> list[LexborNode]:
+    """The node that holds all the parts of an article split into one template's boxes,
+    and so what stands between them and scored nothing (a section's heading outside its
+    text's box, a list, a figure), when it is below the body, reads as text (not a list of
+    links) and holds at most `PARTS_SHARE` times their text; else the parts. A share bar
+    or an ad between them is pruned and cleaned away as in any container."""
+    if len(parts) < 2:
+        return parts
+    first, _, top = _ways_up(parts)
+    holder = first[top] if top < len(first) else None
+    if holder is None or holder.tag in ("body", "html"):
+        return parts
+    length = _text_length(holder)
+    if length > PARTS_SHARE * sum(map(_text_length, parts)):
+        return parts
+    return [holder] if _link_density(holder, length) <= WIDEN_LINK_DENSITY else parts
+
+
+def _ways_up(
+    parts: list[LexborNode],
+) -> tuple[list[LexborNode], list[tuple[list[LexborNode], int]], int]:
+    """The first part's ancestors (its parent first); for each part, its own ancestors
+    below where it meets those and the level it meets them at; and the highest of those
+    levels, that of the first ancestor that holds all the parts (`len(first)`: none
+    does). Each part walks up only until it meets the first part's way."""
     first: list[LexborNode] = []
     node = parts[0].parent
     while node is not None:
         first.append(node)
         node = node.parent
     index = {node.mem_id: level for level, node in enumerate(first)}
-    walks: list[tuple[list[LexborNode], int]] = [([], 0)]  # each part's own way up, and where
-    top = 0  # it meets the first part's; the highest meeting is what all of them share
+    walks: list[tuple[list[LexborNode], int]] = [([], 0)]
+    top = 0
     for part in parts[1:]:
         own: list[LexborNode] = []
         node = part.parent
@@ -645,6 +669,16 @@ def _in_threads(parts: list[LexborNode]) -> list[bool]:
         meet = index[node.mem_id] if node is not None else len(first)
         walks.append((own, meet))
         top = max(top, meet)
+    return first, walks, top
+
+
+def _in_threads(parts: list[LexborNode]) -> list[bool]:
+    """For each node of one template, whether it sits in a comment thread or a list of
+    related stories: a wrapper between it and what all of them share says so by its class
+    or id (a forum-like theme gives each comment's body the article body's class)."""
+    if len(parts) > THREAD_PARTS:
+        return [False] * len(parts)
+    first, walks, top = _ways_up(parts)
     threads: dict[int, bool] = {}  # wrappers the parts share are looked at once
 
     def is_thread(node: LexborNode) -> bool:
