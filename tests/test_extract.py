@@ -86,6 +86,19 @@ def test_lists_tables_and_quotes_are_kept_in_the_text() -> None:
     assert "„Jeder Liter" in text
 
 
+def test_the_bare_text_of_a_tables_cells_is_kept_when_another_cell_holds_a_paragraph() -> None:
+    # A paragraph in one cell makes it a layout table, read cell by cell: the cells that
+    # hold bare text are paragraphs too, as a <div> of bare text is.
+    rows = "".join(
+        f"<tr><td>{food}</td><td>{grams}</td></tr>"
+        for food, grams in [("Celery", "80g"), ("Carrots", "4"), ("Garlic", "6 cloves")]
+    )
+    table = f"<table><tr><td><p>Ingredients</p></td><td><p>Per person</p></td></tr>{rows}</table>"
+    page = f"<html><body><article><h1>Menus</h1>{BODY}{table}{BODY}</article></body></html>"
+    text = extract_article(page).text
+    assert "Celery" in text and "6 cloves" in text
+
+
 @pytest.mark.parametrize(
     ("raw", "content_type"),
     [

@@ -152,6 +152,7 @@ BLOCKS_IN_DIV = frozenset(
     | HEADINGS
 )
 LEAF_DIV = f"div:not(:has({', '.join(sorted(BLOCKS_IN_DIV))}))"
+LEAF_CELL = f"td:not(:has({', '.join(sorted(BLOCKS_IN_DIV))}))"
 
 BLOCK_TAGS = {
     "p",
@@ -192,7 +193,7 @@ CONTAINER_TAGS = {
     "picture",
 }
 BLOCK_SELECTOR = "p, h1, h2, h3, h4, h5, h6, li, blockquote, pre, table, dd, dt, address, " + (
-    LEAF_DIV
+    LEAF_DIV + ", " + LEAF_CELL
 )
 COVERED = 0.8
 SMALL_NODE = 1000  # characters of text
@@ -942,7 +943,7 @@ def _element_block(node: LexborNode) -> Block | None:
     if not text:
         return None
     kind = BLOCK_KINDS.get(tag, BlockKind.PARAGRAPH)
-    html = (f"<p>{node.inner_html}</p>" if tag == "div" else node.html) or ""
+    html = (f"<p>{node.inner_html}</p>" if tag in ("div", "td") else node.html) or ""
     if not held and "<br" in html:
         text = _clean(_broken_text(node))  # (the few blocks with a <br>: read again)
     # Most blocks hold no link: a glance at their HTML spares a CSS query.
