@@ -169,8 +169,11 @@ def test_a_content_type_charset_holding_a_nul_is_ignored() -> None:
         + "<div>" * 900
         + "".join(f"<section><div>{PARAGRAPH}</div></section>" for _ in range(6000))
         + "</div>" * 900,
+        # Tables nested in each other's cells, each with text: telling which cells hold
+        # blocks must not search each cell's whole subtree (cells times depth).
+        PARAGRAPH + "<table><tr><td>cell " * 3000,
     ],
-    ids=["div", "formatting", "unclosed", "many-deep-paragraphs"],
+    ids=["div", "formatting", "unclosed", "many-deep-paragraphs", "nested-tables"],
 )
 def test_deep_nesting_is_contained(nesting: str) -> None:
     """It took minutes: the parser's time grows with the square of the depth."""

@@ -152,7 +152,6 @@ BLOCKS_IN_DIV = frozenset(
     | HEADINGS
 )
 LEAF_DIV = f"div:not(:has({', '.join(sorted(BLOCKS_IN_DIV))}))"
-LEAF_CELL = f"td:not(:has({', '.join(sorted(BLOCKS_IN_DIV))}))"
 
 BLOCK_TAGS = {
     "p",
@@ -192,8 +191,10 @@ CONTAINER_TAGS = {
     "hgroup",
     "picture",
 }
-BLOCK_SELECTOR = "p, h1, h2, h3, h4, h5, h6, li, blockquote, pre, table, dd, dt, address, " + (
-    LEAF_DIV + ", " + LEAF_CELL
+# Table cells too, for a layout table's cells of bare text; a cell that holds blocks is told
+# in Python (a `:has` on cells costs the square of the depth of nested tables).
+BLOCK_SELECTOR = "p, h1, h2, h3, h4, h5, h6, li, blockquote, pre, table, dd, dt, address, td, " + (
+    LEAF_DIV
 )
 COVERED = 0.8
 SMALL_NODE = 1000  # characters of text
@@ -1040,8 +1041,8 @@ def iter_blocks(node: LexborNode, linked: bool = False) -> Iterator[Block]:
 
 def selected_blocks(root: LexborNode) -> list[Block]:
     """The blocks of `root`'s subtree, found by one CSS query (the fast path, for content
-    without bare text runs): block elements and leaf `<div>`s, in document order, skipping
-    those inside a block already taken."""
+    without bare text runs): block elements, leaf `<div>`s and a layout table's cells of
+    bare text, in document order, skipping those inside a block already taken."""
     blocks: list[Block] = []
     root_id = root.mem_id
     container: int | None = None  # the last block taken that may hold other blocks
@@ -1053,6 +1054,8 @@ def selected_blocks(root: LexborNode) -> list[Block]:
         container = None
         if tag == "table" and _is_table_for_layout(node):
             continue  # its cells' paragraphs come next
+        if tag == "td" and _has_descendant(node, BLOCKS_IN_DIV):
+            continue  # a layout cell's blocks come next; a cell of bare text is a paragraph
         if (
             tag in ("blockquote", "li")
             and _longer_than(node, 400)
