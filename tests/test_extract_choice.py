@@ -3,6 +3,7 @@ paragraphs are (pages shaped like the failures seen on pages nobody tuned the ex
 
 from __future__ import annotations
 
+import pytest
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ingest.extract.article import extract_article
@@ -99,28 +100,24 @@ def test_an_article_split_into_one_templates_boxes_keeps_what_stands_between_the
         assert f"Part {n} 1: The council" in article.text
 
 
-def test_boxes_of_one_template_in_a_list_of_links_stay_apart() -> None:
-    # The node around the boxes is mostly links (a menu between them): the boxes alone.
-    menu = "".join(
-        f"<li><a href='/s/{n}'>Other story number {n} of the site</a></li>" for n in range(30)
-    )
+@pytest.mark.parametrize(
+    "between",
+    [
+        # The node around the boxes is mostly links (a menu between them).
+        "".join(
+            f"<li><a href='/s/{n}'>Other story number {n} of the site</a></li>" for n in range(30)
+        ),
+        # It holds far more than they do (a long list between them).
+        "".join(f"<li>Listed item {n}: {SENTENCE}</li>" for n in range(12)),
+    ],
+    ids=["links", "much-more-text"],
+)
+def test_boxes_of_one_template_stay_apart_when_what_holds_them_is_not_the_article(
+    between: str,
+) -> None:
     one, two = (f"<div class='sectionbody'>{_paragraphs(f'Part {n}', 2)}</div>" for n in (0, 1))
     page = (
-        f"<html><body><div class='wrap'><div class='one'>{one}</div><ul>{menu}</ul>"
-        f"<div class='two'>{two}</div></div></body></html>"
-    )
-    body = LexborHTMLParser(page).body
-    assert body is not None
-    assert [node.attributes.get("class") for node in main_nodes(body)] == ["sectionbody"] * 2
-
-
-def test_boxes_of_one_template_far_apart_in_a_big_wrapper_stay_apart() -> None:
-    # The node around the boxes holds far more than they do (a long list between them):
-    # not the article's whole, the boxes alone.
-    items = "".join(f"<li>Listed item {n}: {SENTENCE}</li>" for n in range(12))
-    one, two = (f"<div class='sectionbody'>{_paragraphs(f'Part {n}', 2)}</div>" for n in (0, 1))
-    page = (
-        f"<html><body><div class='wrap'><div class='one'>{one}</div><ul>{items}</ul>"
+        f"<html><body><div class='wrap'><div class='one'>{one}</div><ul>{between}</ul>"
         f"<div class='two'>{two}</div></div></body></html>"
     )
     body = LexborHTMLParser(page).body
