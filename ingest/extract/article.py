@@ -91,13 +91,15 @@ def extract_article(
         # page's own paragraphs make a much longer article, they are the article instead
         # (read from the same tree: what pruning took out of the box, hidden text and
         # sharing widgets, stays out).
-        fallback = article_from_blocks(
-            paragraph_blocks(tree), meta.title, language=meta.language, author=meta.author
-        )
-        if fallback.wall is None and fallback.word_count >= max(
-            RECONSIDER_MIN_WORDS, RECONSIDER_RATIO * article.word_count
-        ):
-            article = fallback
+        paragraphs = paragraph_blocks(tree)
+        needed = max(RECONSIDER_MIN_WORDS, RECONSIDER_RATIO * article.word_count)
+        # Cleaning only takes words away: paragraphs too few before it are not cleaned.
+        if not fewer_words_than(" ".join(block.text for block in paragraphs), needed):
+            fallback = article_from_blocks(
+                paragraphs, meta.title, language=meta.language, author=meta.author
+            )
+            if fallback.wall is None and fallback.word_count >= needed:
+                article = fallback
     return _without_mojibake(
         replace(
             article,
