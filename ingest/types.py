@@ -8,6 +8,7 @@ these terms. Times are aware UTC datetimes throughout.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import InitVar, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -49,23 +50,43 @@ class RemovalReason(StrEnum):
 
 @dataclass(frozen=True, init=False)
 class Block:
-    """The unit that extraction produces and cleaning works on: a block of the text."""
+    """The unit that extraction produces and cleaning works on: a block of the text.
+
+    Its markup (`html`) may be given as a function that serialises it from the page, called
+    on first use: a caller that wants only the text (or a block that cleaning drops) never
+    pays for it. Blocks compare by their text, kind and link density."""
 
     text: str
     kind: str = BlockKind.PARAGRAPH
-    html: str = ""
-    """The block's own markup (unsanitised), when it came from HTML."""
     link_density: float = 0.0
     """Share of the block's characters that are link text."""
 
     def __init__(
-        self, text: str, kind: str = BlockKind.PARAGRAPH, html: str = "", link_density: float = 0.0
+        self,
+        text: str,
+        kind: str = BlockKind.PARAGRAPH,
+        html: str | Callable[[], str] = "",
+        link_density: float = 0.0,
     ) -> None:
         # Extraction makes one per paragraph: the generated frozen __init__ (a call to
         # object.__setattr__ per field) takes 1.4 us, writing the fields directly 0.5 us.
         fields = self.__dict__
-        fields["text"], fields["kind"], fields["html"] = text, kind, html
+        fields["text"], fields["kind"], fields["_html"] = text, kind, html
         fields["link_density"] = link_density
+
+    @property
+    def html(self) -> str:
+        """The block's own markup (unsanitised), when it came from HTML."""
+        html: str | Callable[[], str] = self.__dict__["_html"]
+        if not isinstance(html, str):
+            html = self.__dict__["_html"] = html()
+        return html
+
+    @property
+    def markup(self) -> str | Callable[[], str]:
+        """The markup as given, serialised or not: for a copy of the block."""
+        markup: str | Callable[[], str] = self.__dict__["_html"]
+        return markup
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pytest
 
 from ingest.extract.article import Article, extract_article
 from ingest.extract.metadata import _alone, _visible_dates
-from ingest.types import RemovalReason
+from ingest.types import Block, BlockKind, RemovalReason
 
 GOLDEN = Path(__file__).parent / "golden" / "extract"
 URL = "https://news.example/2026/11/story"
@@ -77,6 +77,35 @@ def test_the_html_is_sanitised() -> None:
         assert bad not in html
     assert "<ul>" in html and "<blockquote>" in html and "<table>" in html
     assert "<h2>Die wichtigsten Maßnahmen</h2>" in html
+
+
+def test_a_blocks_markup_is_serialised_once_on_first_use() -> None:
+    calls: list[int] = []
+
+    def serialise() -> str:
+        calls.append(1)
+        return "<p>Text</p>"
+
+    block = Block("Text", BlockKind.PARAGRAPH, serialise)
+    assert calls == []
+    assert block.html == "<p>Text</p>" and block.html == "<p>Text</p>"
+    assert calls == [1]
+
+
+def test_each_block_has_its_own_markup_with_its_links_and_line_breaks() -> None:
+    body = (
+        "<p>"
+        + "The council met on Monday to discuss the new budget for the parks. " * 4
+        + "</p><p>Read the <a href='/report'>full report</a> from the council's meeting, "
+        "which runs to forty pages.</p><p>123 Main Street<br>Springfield, a town "
+        "hall that opened in 1901</p>"
+    )
+    article = extract_article(f"<html><body><article>{body}</article></body></html>", URL)
+    first, linked, address = article.blocks
+    assert first.html.startswith("<p>The council met") and first.link_density == 0
+    assert linked.html.count("<a href") == 1 and 0 < linked.link_density < 0.3
+    assert address.text == "123 Main Street Springfield, a town hall that opened in 1901"
+    assert address.html == "<p>123 Main Street<br>Springfield, a town hall that opened in 1901</p>"
 
 
 def test_lists_tables_and_quotes_are_kept_in_the_text() -> None:

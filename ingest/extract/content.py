@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import lru_cache, partial
 from html import escape
 from itertools import islice
+from typing import NamedTuple
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -57,6 +58,11 @@ NEVER_CONTENT = [
     "map",
 ]
 NEVER_CONTENT_TAGS = frozenset(NEVER_CONTENT)
+# Lexbor's numbers for a link and a text node: `node.tag_id` is read off the node, where
+# `node.tag` decodes a new string.
+_TAG_IDS = LexborHTMLParser("<a>text</a>")
+_A = _TAG_IDS.css_first("a").tag_id  # type: ignore[union-attr]
+_TEXT = _TAG_IDS.css_first("a").child.tag_id  # type: ignore[union-attr]
 NEGATIVE_HINTS = [
     "comment",
     "share",
@@ -926,7 +932,7 @@ def _broken_text(node: LexborNode) -> str:
     return "".join(parts)
 
 
-def _element_block(node: LexborNode) -> Block | None:
+def _element_block(node: LexborNode, marks: _Marks) -> Block | None:
     tag = node.tag or ""
     if tag == "table":
         return _table_block(node)
@@ -938,18 +944,63 @@ def _element_block(node: LexborNode) -> Block | None:
     if held:
         # A quote or an item of several paragraphs: their texts apart ("developer" and
         # "Read more" are two words, where the nodes' texts would run together).
-        text = " ".join(block.text for block in iter_blocks(node))
+        text = " ".join(block.text for block in iter_blocks(node, marks))
     else:
         text = _clean(node.text(deep=True))
     if not text:
         return None
-    kind = BLOCK_KINDS.get(tag, BlockKind.PARAGRAPH)
-    html = (f"<p>{node.inner_html}</p>" if tag in ("div", "td") else node.html) or ""
-    if not held and "<br" in html:
+    key = node.mem_id
+    if not held and key in marks.breaks:
         text = _clean(_broken_text(node))  # (the few blocks with a <br>: read again)
-    # Most blocks hold no link: a glance at their HTML spares a CSS query.
-    density = _link_density(node, len(text)) if "<a" in html else 0.0
-    return Block(text, kind, html, density)
+    density = _link_density(node, len(text)) if key in marks.links else 0.0
+    markup = partial(_paragraph_html if tag in ("div", "td") else _outer_html, node)
+    return Block(text, BLOCK_KINDS.get(tag, BlockKind.PARAGRAPH), markup, density)
+
+
+def _outer_html(node: LexborNode) -> str:
+    return node.html or ""
+
+
+def _paragraph_html(node: LexborNode) -> str:
+    """A leaf `<div>` or a table cell of bare text, as the paragraph it is."""
+    return f"<p>{node.inner_html or ''}</p>"
+
+
+class _Marks(NamedTuple):
+    """Where a subtree's links and line breaks are, told from one query (looking for "<a"
+    and "<br" in each block's markup would serialise every block)."""
+
+    links: set[int]
+    """The nodes that hold a link."""
+    breaks: set[int]
+    """The nodes that hold a `<br>`."""
+    linked: set[int]
+    """The block elements inside a link (cards of other stories)."""
+
+
+def _marks(root: LexborNode) -> _Marks:
+    """The links and line breaks under `root`, marked on their ancestors up to `root` (a
+    walk up stops at the first node already marked, so each is marked once). Most links
+    hold only their text, which a look at their first child tells; the block elements in
+    the others are inside a link."""
+    marks = _Marks(set(), set(), set())
+    root_id = root.mem_id
+    for found in root.css("a, br"):
+        anchor = found.tag_id == _A
+        held = marks.links if anchor else marks.breaks
+        node = found.parent
+        while node is not None and (key := node.mem_id) not in held:
+            held.add(key)
+            if key == root_id:
+                break
+            node = node.parent
+        if anchor:
+            first = found.child
+            if first is not None and not (first.tag_id == _TEXT and first.next is None):
+                marks.linked.update(
+                    n.mem_id for n in islice(found.traverse(), 1, None) if n.tag in BLOCK_TAGS
+                )
+    return marks
 
 
 class _Run:
@@ -986,13 +1037,18 @@ def _is_table_for_layout(table: LexborNode) -> bool:
 
 def _as_link(block: Block) -> Block:
     """A block inside a link (a card: `<a href><h3>Title</h3></a>`) is all link text."""
-    return Block(block.text, block.kind, block.html, 1.0)
+    return Block(block.text, block.kind, block.markup, 1.0)
 
 
-def iter_blocks(node: LexborNode, linked: bool = False) -> Iterator[Block]:
-    """The blocks of `node`'s subtree, in document order (`linked`: inside a link)."""
+def iter_blocks(
+    node: LexborNode, marks: _Marks | None = None, linked: bool = False
+) -> Iterator[Block]:
+    """The blocks of `node`'s subtree, in document order (`marks`: its links and line
+    breaks, when known; `linked`: inside a link)."""
+    if marks is None:
+        marks = _marks(node)
     if linked:
-        yield from map(_as_link, iter_blocks(node))
+        yield from map(_as_link, iter_blocks(node, marks))
         return
     run = _Run()
     for child in node.iter(include_text=True):
@@ -1016,9 +1072,9 @@ def iter_blocks(node: LexborNode, linked: bool = False) -> Iterator[Block]:
                 and _has_descendant(child, ITEM_PARAGRAPHS)
                 and _longer_than(child, 400)
             ):
-                yield from iter_blocks(child)  # a long quote or item: keep its paragraphs
+                yield from iter_blocks(child, marks)  # a long quote or item: its paragraphs
             else:
-                block = _element_block(child)
+                block = _element_block(child, marks)
                 if block is not None:
                     yield block
         elif (
@@ -1030,7 +1086,7 @@ def iter_blocks(node: LexborNode, linked: bool = False) -> Iterator[Block]:
             )
         ):
             yield from run.flush()
-            yield from iter_blocks(child, linked=tag == "a")
+            yield from iter_blocks(child, marks, linked=tag == "a")
         else:
             text = child.text(deep=True)
             if text:
@@ -1046,7 +1102,7 @@ def selected_blocks(root: LexborNode) -> list[Block]:
     blocks: list[Block] = []
     root_id = root.mem_id
     container: int | None = None  # the last block taken that may hold other blocks
-    linked = _in_links(root)
+    marks = _marks(root)
     for node in root.css(BLOCK_SELECTOR):
         tag = node.tag
         if container is not None and _inside(node, container, root_id):
@@ -1063,26 +1119,14 @@ def selected_blocks(root: LexborNode) -> list[Block]:
         ):
             continue  # a long quote or item: keep its own paragraphs
         if tag == "div" and _has_descendant(node, BR):
-            blocks.extend(iter_blocks(node))  # paragraphs separated by <br><br>
+            blocks.extend(iter_blocks(node, marks))  # paragraphs separated by <br><br>
             continue
-        block = _element_block(node)
+        block = _element_block(node, marks)
         if block is not None:
-            blocks.append(_as_link(block) if node.mem_id in linked else block)
+            blocks.append(_as_link(block) if node.mem_id in marks.linked else block)
         if tag in CAN_HOLD_BLOCKS:
             container = node.mem_id
     return blocks
-
-
-def _in_links(root: LexborNode) -> set[int]:
-    """The block elements inside a link (cards of other stories); most links hold only
-    their text, which a look at their first child tells."""
-    found: set[int] = set()
-    for anchor in root.css("a"):
-        first = anchor.child
-        if first is None or (first.tag == "-text" and first.next is None):
-            continue
-        found.update(n.mem_id for n in islice(anchor.traverse(), 1, None) if n.tag in BLOCK_TAGS)
-    return found
 
 
 def _inside(node: LexborNode, ancestor_id: int, stop_id: int) -> bool:
@@ -1254,7 +1298,7 @@ def extract_blocks(tree: LexborHTMLParser) -> tuple[list[Block], list[Removed]]:
     for node in chosen:
         pruned += prune(node)
         if node.tag in BLOCK_TAGS and node.tag != "table":
-            block = _element_block(node)
+            block = _element_block(node, _marks(node))
             if block is not None:
                 blocks.append(block)
         else:
