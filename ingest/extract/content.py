@@ -27,6 +27,7 @@ from typing import NamedTuple
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from ingest.extract import tags
 from ingest.extract.clean import RELATED_LINK_DENSITY
 from ingest.text import containing_any, ends_sentence
 from ingest.types import Block, BlockKind, RemovalReason, Removed
@@ -58,11 +59,7 @@ NEVER_CONTENT = [
     "map",
 ]
 NEVER_CONTENT_TAGS = frozenset(NEVER_CONTENT)
-# Lexbor's numbers for a link and a text node: `node.tag_id` is read off the node, where
-# `node.tag` decodes a new string.
-_TAG_IDS = LexborHTMLParser("<a>text</a>")
-_A = _TAG_IDS.css_first("a").tag_id  # type: ignore[union-attr]
-_TEXT = _TAG_IDS.css_first("a").child.tag_id  # type: ignore[union-attr]
+NEVER_CONTENT_IDS = tags.tag_ids(NEVER_CONTENT)
 NEGATIVE_HINTS = [
     "comment",
     "share",
@@ -157,6 +154,7 @@ BLOCKS_IN_DIV = frozenset(
     {"div", "p", "ul", "ol", "dl", "table", "section", "article", "blockquote", "pre", "li"}
     | HEADINGS
 )
+BLOCKS_IN_DIV_IDS = tags.tag_ids(BLOCKS_IN_DIV)
 LEAF_DIV = f"div:not(:has({', '.join(sorted(BLOCKS_IN_DIV))}))"
 
 BLOCK_TAGS = {
@@ -204,7 +202,6 @@ BLOCK_SELECTOR = "p, h1, h2, h3, h4, h5, h6, li, blockquote, pre, table, dd, dt,
 )
 COVERED = 0.8
 SMALL_NODE = 1000  # characters of text
-BR = frozenset({"br"})
 BLOCK_KINDS = {
     "li": BlockKind.LIST_ITEM,
     "dd": BlockKind.LIST_ITEM,
@@ -215,8 +212,11 @@ CAN_HOLD_BLOCKS = {"blockquote", "li", "table", "dd", "dt", "address"}
 BLOCKISH_INSIDE = frozenset(
     ["p", "div", "li", "h2", "h3", "h4", "ul", "ol", "table", "blockquote", "section"]
 )
-TABLE_LAYOUT_INSIDE = frozenset(["table", "p", "div", "h2", "h3", "ul"])
-ITEM_PARAGRAPHS = frozenset(["p", "li", "div"])
+BLOCKISH_INSIDE_IDS = tags.tag_ids(BLOCKISH_INSIDE)
+TABLE_LAYOUT_INSIDE_IDS = tags.tag_ids(["table", "p", "div", "h2", "h3", "ul"])
+ITEM_PARAGRAPH_IDS = tags.tag_ids(["p", "li", "div"])
+BLOCK_TAG_IDS = tags.tag_ids(BLOCK_TAGS)
+BR_IDS = frozenset([tags.BR])
 
 
 def _clean(text: str) -> str:
@@ -247,7 +247,7 @@ def _link_density(node: LexborNode, length: int | None = None) -> float:
     if length is not None and length < SMALL_NODE:
         # A walk in Python costs less than a CSS query's setup for a paragraph's few
         # descendants, and more for a container's hundreds.
-        anchors = [element for element in node.traverse() if element.tag == "a"]
+        anchors = [element for element in node.traverse() if element.tag_id == tags.A]
     else:
         anchors = node.css("a")
     links = sum(len(a.text(deep=True).strip()) for a in anchors)
@@ -350,7 +350,7 @@ def prune(root: LexborNode) -> list[Removed]:
     it gives (related links, comments, or boilerplate), for the article's audit."""
     # One match-all walk filtered here costs a third of matching the 24 tag selectors.
     for node in root.css("*"):
-        if node.tag in NEVER_CONTENT_TAGS:
+        if node.tag_id in NEVER_CONTENT_IDS:
             node.remove()  # detach, not destroy: descendants stay valid objects
     total = len(root.text(deep=True)) or 1
     hidden_nodes = root.css(HIDDEN_SELECTOR)
@@ -541,12 +541,12 @@ def _candidates(body: LexborNode) -> tuple[dict[int, tuple[LexborNode, float]], 
         """Each run of `node`'s own text (between <br>s and blocks) is a paragraph."""
         parts: list[str] = []
         for child in node.iter(include_text=True):
-            tag = child.tag
-            if tag == "br" or tag in BLOCKS_IN_DIV:
+            kind = child.tag_id
+            if kind == tags.BR or kind in BLOCKS_IN_DIV_IDS:
                 flush(node, parts)
-            elif tag == "-text":
+            elif kind == tags.TEXT:
                 parts.append(child.text(deep=False))
-            elif tag != "-comment":
+            elif kind != tags.COMMENT:
                 parts.append(child.text(deep=True))
         flush(node, parts)
 
@@ -576,7 +576,7 @@ def _candidates(body: LexborNode) -> tuple[dict[int, tuple[LexborNode, float]], 
         direct = div.text(deep=False).strip()
         if len(direct) < MIN_PARAGRAPH or len(direct := _clean(direct)) < MIN_PARAGRAPH:
             continue
-        if div.tag == "div" and not _has_descendant(div, BLOCKS_IN_DIV):
+        if div.tag == "div" and not _has_descendant(div, BLOCKS_IN_DIV_IDS):
             credit(div.parent, div.text(deep=True).strip())
         else:
             credit_runs(div)
@@ -924,23 +924,24 @@ def _broken_text(node: LexborNode) -> str:
     ("123 Main Street<br>Springfield" would read "123 Main StreetSpringfield")."""
     parts: list[str] = []
     for child in node.traverse(include_text=True):
-        tag = child.tag
-        if tag == "-text":
+        kind = child.tag_id
+        if kind == tags.TEXT:
             parts.append(child.text(deep=False))
-        elif tag == "br":
+        elif kind == tags.BR:
             parts.append("\n")
     return "".join(parts)
 
 
-def _element_block(node: LexborNode, marks: _Marks) -> Block | None:
-    tag = node.tag or ""
+def _element_block(node: LexborNode, marks: _Marks, tag: str | None = None) -> Block | None:
+    """The block `node` makes (`tag`: its tag, when known)."""
+    tag = tag or node.tag or ""
     if tag == "table":
         return _table_block(node)
     if tag == "pre":
         html = node.html or ""
         text = (_broken_text(node) if "<br" in html else node.text(deep=True)).strip("\n")
         return Block(text, BlockKind.PREFORMATTED, html) if text.strip() else None
-    held = tag in CAN_HOLD_BLOCKS and _has_descendant(node, ITEM_PARAGRAPHS)
+    held = tag in CAN_HOLD_BLOCKS and _has_descendant(node, ITEM_PARAGRAPH_IDS)
     if held:
         # A quote or an item of several paragraphs: their texts apart ("developer" and
         # "Read more" are two words, where the nodes' texts would run together).
@@ -986,7 +987,7 @@ def _marks(root: LexborNode) -> _Marks:
     marks = _Marks(set(), set(), set())
     root_id = root.mem_id
     for found in root.css("a, br"):
-        anchor = found.tag_id == _A
+        anchor = found.tag_id == tags.A
         held = marks.links if anchor else marks.breaks
         node = found.parent
         while node is not None and (key := node.mem_id) not in held:
@@ -996,9 +997,9 @@ def _marks(root: LexborNode) -> _Marks:
             node = node.parent
         if anchor:
             first = found.child
-            if first is not None and not (first.tag_id == _TEXT and first.next is None):
+            if first is not None and not (first.tag_id == tags.TEXT and first.next is None):
                 marks.linked.update(
-                    n.mem_id for n in islice(found.traverse(), 1, None) if n.tag in BLOCK_TAGS
+                    n.mem_id for n in islice(found.traverse(), 1, None) if n.tag_id in BLOCK_TAG_IDS
                 )
     return marks
 
@@ -1025,14 +1026,14 @@ class _Run:
         self.parts, self.html, self.link_chars = [], [], 0
 
 
-def _has_descendant(node: LexborNode, tags: frozenset[str]) -> bool:
-    """Whether an element below `node` has one of these tags. A walk that stops at the
-    first is cheaper than a CSS query, whose parsing alone costs microseconds."""
-    return any(found.tag in tags for found in islice(node.traverse(), 1, None))
+def _has_descendant(node: LexborNode, ids: frozenset[int]) -> bool:
+    """Whether an element below `node` has one of these tags (`tags.tag_ids`). A walk that
+    stops at the first is cheaper than a CSS query, whose parsing alone costs microseconds."""
+    return any(found.tag_id in ids for found in islice(node.traverse(), 1, None))
 
 
 def _is_table_for_layout(table: LexborNode) -> bool:
-    return _has_descendant(table, TABLE_LAYOUT_INSIDE)
+    return _has_descendant(table, TABLE_LAYOUT_INSIDE_IDS)
 
 
 def _as_link(block: Block) -> Block:
@@ -1052,24 +1053,25 @@ def iter_blocks(
         return
     run = _Run()
     for child in node.iter(include_text=True):
-        tag = child.tag
-        if tag == "-text":
+        kind = child.tag_id
+        if kind == tags.TEXT:
             text = child.text(deep=False)
             run.add(text, escape(text))
             continue
-        if tag == "br":
+        if kind == tags.BR:
             if run.parts and run.parts[-1] == "\n":  # <br><br>: a paragraph break
                 yield from run.flush()
             else:
                 run.add("\n", "<br>")
             continue
+        tag = child.tag
         if tag in ("-comment", None):
             continue
         if tag in BLOCK_TAGS and not (tag == "table" and _is_table_for_layout(child)):
             yield from run.flush()
             if (
                 tag in ("blockquote", "li")
-                and _has_descendant(child, ITEM_PARAGRAPHS)
+                and _has_descendant(child, ITEM_PARAGRAPH_IDS)
                 and _longer_than(child, 400)
             ):
                 yield from iter_blocks(child, marks)  # a long quote or item: its paragraphs
@@ -1082,7 +1084,7 @@ def iter_blocks(
             or tag == "table"
             or (
                 tag in ("span", "a", "font", "b", "strong", "i", "em")
-                and _has_descendant(child, BLOCKISH_INSIDE)
+                and _has_descendant(child, BLOCKISH_INSIDE_IDS)
             )
         ):
             yield from run.flush()
@@ -1110,18 +1112,18 @@ def selected_blocks(root: LexborNode) -> list[Block]:
         container = None
         if tag == "table" and _is_table_for_layout(node):
             continue  # its cells' paragraphs come next
-        if tag == "td" and _has_descendant(node, BLOCKS_IN_DIV):
+        if tag == "td" and _has_descendant(node, BLOCKS_IN_DIV_IDS):
             continue  # a layout cell's blocks come next; a cell of bare text is a paragraph
         if (
             tag in ("blockquote", "li")
             and _longer_than(node, 400)
-            and _has_descendant(node, ITEM_PARAGRAPHS)
+            and _has_descendant(node, ITEM_PARAGRAPH_IDS)
         ):
             continue  # a long quote or item: keep its own paragraphs
-        if tag == "div" and _has_descendant(node, BR):
+        if tag == "div" and _has_descendant(node, BR_IDS):
             blocks.extend(iter_blocks(node, marks))  # paragraphs separated by <br><br>
             continue
-        block = _element_block(node, marks)
+        block = _element_block(node, marks, tag)
         if block is not None:
             blocks.append(_as_link(block) if node.mem_id in marks.linked else block)
         if tag in CAN_HOLD_BLOCKS:
