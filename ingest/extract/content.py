@@ -216,7 +216,6 @@ BLOCKISH_INSIDE_IDS = tags.tag_ids(BLOCKISH_INSIDE)
 TABLE_LAYOUT_INSIDE_IDS = tags.tag_ids(["table", "p", "div", "h2", "h3", "ul"])
 ITEM_PARAGRAPH_IDS = tags.tag_ids(["p", "li", "div"])
 BLOCK_TAG_IDS = tags.tag_ids(BLOCK_TAGS)
-BR_IDS = frozenset([tags.BR])
 
 
 def _clean(text: str) -> str:
@@ -1120,7 +1119,7 @@ def selected_blocks(root: LexborNode) -> list[Block]:
             and _has_descendant(node, ITEM_PARAGRAPH_IDS)
         ):
             continue  # a long quote or item: keep its own paragraphs
-        if tag == "div" and _has_descendant(node, BR_IDS):
+        if tag == "div" and node.mem_id in marks.breaks:
             blocks.extend(iter_blocks(node, marks))  # paragraphs separated by <br><br>
             continue
         block = _element_block(node, marks, tag)
