@@ -257,8 +257,9 @@ def _link_density(node: LexborNode, length: int | None = None) -> float:
 
 
 def _class_weight(node: LexborNode) -> int:
-    attrs = node.attributes
-    return _hint_weight(attrs.get("class"), attrs.get("id"))
+    if not node.is_element_node:
+        return 0
+    return _hint_weight(node.attrs.get("class"), node.id)
 
 
 @lru_cache(maxsize=4096)
@@ -278,8 +279,10 @@ def _hint_weight(*values: str | None) -> int:
 
 def _hint_key(node: LexborNode) -> str:
     """The node's class and id, lower-cased: where its hints are looked for."""
-    attrs = node.attributes
-    return f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
+    if not node.is_element_node:
+        return " "
+    # (`attrs` looks up one attribute; `attributes` copies them all.)
+    return f"{node.attrs.get('class') or ''} {node.id or ''}".lower()
 
 
 def _negative_nodes(root: LexborNode) -> list[LexborNode]:
