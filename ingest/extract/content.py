@@ -953,9 +953,9 @@ def _element_block(node: LexborNode, marks: _Marks, tag: str | None = None) -> B
     if not text:
         return None
     key = node.mem_id
-    if not held and key in marks.breaks:
+    if not held and key in marks.hold_breaks:
         text = _clean(_broken_text(node))  # (the few blocks with a <br>: read again)
-    density = _link_density(node, len(text)) if key in marks.links else 0.0
+    density = _link_density(node, len(text)) if key in marks.hold_links else 0.0
     markup = partial(_paragraph_html if tag in ("div", "td") else _outer_html, node)
     return Block(text, BLOCK_KINDS.get(tag, BlockKind.PARAGRAPH), markup, density)
 
@@ -973,11 +973,11 @@ class _Marks(NamedTuple):
     """Where a subtree's links and line breaks are, told from one query (looking for "<a"
     and "<br" in each block's markup would serialise every block)."""
 
-    links: set[int]
+    hold_links: set[int]
     """The nodes that hold a link."""
-    breaks: set[int]
+    hold_breaks: set[int]
     """The nodes that hold a `<br>`."""
-    linked: set[int]
+    in_links: set[int]
     """The block elements inside a link (cards of other stories)."""
 
 
@@ -990,7 +990,7 @@ def _marks(root: LexborNode) -> _Marks:
     root_id = root.mem_id
     for found in root.css("a, br"):
         anchor = found.tag_id == tags.A
-        held = marks.links if anchor else marks.breaks
+        held = marks.hold_links if anchor else marks.hold_breaks
         node = found.parent
         while node is not None and (key := node.mem_id) not in held:
             held.add(key)
@@ -1000,7 +1000,7 @@ def _marks(root: LexborNode) -> _Marks:
         if anchor:
             first = found.child
             if first is not None and not (first.tag_id == tags.TEXT and first.next is None):
-                marks.linked.update(
+                marks.in_links.update(
                     n.mem_id for n in islice(found.traverse(), 1, None) if n.tag_id in BLOCK_TAG_IDS
                 )
     return marks
@@ -1122,12 +1122,12 @@ def selected_blocks(root: LexborNode) -> list[Block]:
             and _has_descendant(node, ITEM_PARAGRAPH_IDS)
         ):
             continue  # a long quote or item: keep its own paragraphs
-        if tag == "div" and node.mem_id in marks.breaks:
+        if tag == "div" and node.mem_id in marks.hold_breaks:
             blocks.extend(iter_blocks(node, marks))  # paragraphs separated by <br><br>
             continue
         block = _element_block(node, marks, tag)
         if block is not None:
-            blocks.append(_as_link(block) if node.mem_id in marks.linked else block)
+            blocks.append(_as_link(block) if node.mem_id in marks.in_links else block)
         if tag in CAN_HOLD_BLOCKS:
             container = node.mem_id
     return blocks
