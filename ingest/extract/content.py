@@ -58,7 +58,6 @@ NEVER_CONTENT = [
     "audio",
     "map",
 ]
-NEVER_CONTENT_TAGS = frozenset(NEVER_CONTENT)
 NEVER_CONTENT_IDS = tags.tag_ids(NEVER_CONTENT)
 NEGATIVE_HINTS = [
     "comment",
@@ -904,17 +903,18 @@ def _with_siblings(
     return chosen
 
 
-def _table_block(table: LexborNode) -> Block:
+def _table_block(table: LexborNode, marks: _Marks) -> Block:
     rows = []
-    html = table.html or ""
-    text_of = _broken_text if "<br" in html else _deep_text
+    text_of = _broken_text if table.mem_id in marks.hold_breaks else _deep_text
     for row in table.css("tr"):
         cells = [_clean(text_of(cell)) for cell in row.css("th, td")]
         cells = [c for c in cells if c]
         if cells:
             rows.append(" | ".join(cells))
     text = "\n".join(rows)
-    return Block(text, BlockKind.TABLE, html, _link_density(table, len(text)))
+    markup = partial(_outer_html, table)
+    density = _link_density(table, len(text)) if table.mem_id in marks.hold_links else 0.0
+    return Block(text, BlockKind.TABLE, markup, density)
 
 
 def _deep_text(node: LexborNode) -> str:
@@ -937,12 +937,15 @@ def _broken_text(node: LexborNode) -> str:
 def _element_block(node: LexborNode, marks: _Marks, tag: str | None = None) -> Block | None:
     """The block `node` makes (`tag`: its tag, when known)."""
     tag = tag or node.tag or ""
+    key = node.mem_id
     if tag == "table":
-        return _table_block(node)
+        return _table_block(node, marks)
     if tag == "pre":
-        html = node.html or ""
-        text = (_broken_text(node) if "<br" in html else node.text(deep=True)).strip("\n")
-        return Block(text, BlockKind.PREFORMATTED, html) if text.strip() else None
+        text = (_broken_text(node) if key in marks.hold_breaks else node.text(deep=True)).strip(
+            "\n"
+        )
+        markup = partial(_outer_html, node)
+        return Block(text, BlockKind.PREFORMATTED, markup) if text.strip() else None
     held = tag in CAN_HOLD_BLOCKS and _has_descendant(node, ITEM_PARAGRAPH_IDS)
     if held:
         # A quote or an item of several paragraphs: their texts apart ("developer" and
@@ -952,7 +955,6 @@ def _element_block(node: LexborNode, marks: _Marks, tag: str | None = None) -> B
         text = _clean(node.text(deep=True))
     if not text:
         return None
-    key = node.mem_id
     if not held and key in marks.hold_breaks:
         text = _clean(_broken_text(node))  # (the few blocks with a <br>: read again)
     density = _link_density(node, len(text)) if key in marks.hold_links else 0.0
@@ -1186,7 +1188,7 @@ def surroundings(chosen: list[LexborNode]) -> list[Removed]:
 
 def _never_seen(node: LexborNode) -> bool:
     """Not text a reader sees: a script, form or navigation, or a hidden node."""
-    return node.tag in NEVER_CONTENT_TAGS or _hidden(node)
+    return node.tag_id in NEVER_CONTENT_IDS or _hidden(node)
 
 
 def _hidden(node: LexborNode) -> bool:
