@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from itertools import islice
 
 from ingest.extract.walls import asks_consent
-from ingest.text import containing_any, ends_sentence, last_mark, normalise
+from ingest.text import containing_any, ends_sentence, inside_longer, last_mark, normalise
 from ingest.types import Block, BlockKind, RemovalReason, Removed
 
 # Labels that introduce lists of other stories, in several languages. One signal among
@@ -222,19 +222,14 @@ def find_duplicates(features: Sequence[_Features]) -> dict[int, str]:
             for i in run:
                 del removed[i]
     # Containment: a teaser inside a later full paragraph, or a fragment of an earlier one.
-    # Keys are distinct by now, so a key can only be inside a longer one: joined longest
-    # first, each is looked for in the text before its own place.
+    # Keys are distinct by now, so a key can only be inside a longer one.
     long_keys = sorted(
         ((i, f.key) for i, f in enumerate(features) if i not in removed and not is_short(i)),
         key=lambda item: len(item[1]),
         reverse=True,
     )
-    joined = "\n".join(key for _, key in long_keys)
-    start = 0
-    for i, key in long_keys:
-        if joined.find(key, 0, start) != -1:
-            removed[i] = RemovalReason.DUPLICATE
-        start += len(key) + 1
+    for position in inside_longer([key for _, key in long_keys]):
+        removed[long_keys[position][0]] = RemovalReason.DUPLICATE
     return removed
 
 
@@ -616,10 +611,15 @@ def clean_text(text: str) -> Cleaned:
 def join_blocks(blocks: list[Block]) -> str:
     """Blocks separated by a blank line; consecutive list items one per line."""
     parts: list[str] = []
-    for i, block in enumerate(blocks):
-        text = f"- {block.text}" if block.kind == BlockKind.LIST_ITEM else block.text
-        if i and block.kind == BlockKind.LIST_ITEM and blocks[i - 1].kind == BlockKind.LIST_ITEM:
-            parts[-1] += "\n" + text
-        else:
-            parts.append(text)
+    items: list[str] = []  # the list items in a row so far, joined once at the row's end
+    for block in blocks:
+        if block.kind == BlockKind.LIST_ITEM:
+            items.append(f"- {block.text}")
+            continue
+        if items:
+            parts.append("\n".join(items))
+            items = []
+        parts.append(block.text)
+    if items:
+        parts.append("\n".join(items))
     return "\n\n".join(parts)
