@@ -19,6 +19,7 @@ from sqlalchemy import select
 from ingest.cli import main
 from ingest.errors import FeedParseError
 from ingest.extract.article import extract_article
+from ingest.extract.clean import clean_text
 from ingest.feeds.opml import MAX_FOLDERS, export, subscriptions
 from ingest.feeds.parse import parse_feed
 from ingest.text import one_line, printable, storable
@@ -202,6 +203,17 @@ def test_a_book_length_page_is_cleaned_in_time(tag: str, words: int) -> None:
     article = extract_article(f"<html><body>{page}</body></html>", "http://x.example/")
     assert time.monotonic() - started < 10
     assert article.word_count == words * blocks  # each block kept, none a duplicate
+
+
+def test_a_long_hard_wrapped_plain_text_body_is_cleaned_in_time() -> None:
+    """A hard-wrapped paragraph's lines are joined: adding each line to the paragraph's
+    text so far copied it, and 100,000 lines (5 MB) took two minutes."""
+    lines = 100_000
+    body = "\n".join(f"line {i} of a hard-wrapped paragraph that goes on" for i in range(lines))
+    started = time.monotonic()
+    cleaned = clean_text(body)
+    assert time.monotonic() - started < 10
+    assert cleaned.text == body.replace("\n", " ")  # one paragraph, each line in it
 
 
 # Through the CLI: each hostile feed is served beside good ones.

@@ -581,26 +581,32 @@ def clean_blocks(blocks: Sequence[Block], author: str | None = None) -> Cleaned:
     )
 
 
+_BULLET = re.compile(r"^[-*•·]\s+")
+
+
 def text_blocks(text: str) -> list[Block]:
     """Plain text to blocks: a block per line, except that a hard-wrapped paragraph (a line
     that does not end a sentence, followed by one that starts in lower case) is joined."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    blocks: list[Block] = []
+    lines: list[list[str]] = []  # each block's lines, joined once at the end
+    kinds: list[str] = []
     joinable = False
     for raw in text.split("\n"):
         line = raw.strip()
         if not line:
             joinable = False
             continue
-        bullet = re.match(r"^[-*•·]\s+", line)
+        bullet = _BULLET.match(line)
         if bullet:
-            blocks.append(Block(line[bullet.end() :], BlockKind.LIST_ITEM))
+            lines.append([line[bullet.end() :]])
+            kinds.append(BlockKind.LIST_ITEM)
         elif joinable and line[0].islower():
-            blocks[-1] = Block(blocks[-1].text + " " + line, blocks[-1].kind)
+            lines[-1].append(line)
         else:
-            blocks.append(Block(line))
+            lines.append([line])
+            kinds.append(BlockKind.PARAGRAPH)
         joinable = not ends_sentence(line)
-    return blocks
+    return [Block(" ".join(parts), kind) for parts, kind in zip(lines, kinds, strict=True)]
 
 
 def clean_text(text: str) -> Cleaned:
