@@ -368,13 +368,23 @@ def _trailing_run(
     body = kept[: len(kept) - len(tail)]
     vocabulary = {w for i in body for w in features[i].words}
     first = _after_own_structure(blocks, features, [body[-1], *tail], vocabulary) - 1
-    for start in range(max(0, first), len(tail) - 1):
-        run = tail[start:]
-        if sum(features[i].length for i in run) < TITLE_WORDS * len(run):
-            continue
-        if _foreign([w for i in run for w in features[i].words], vocabulary):
-            return dict.fromkeys(run, RemovalReason.RELATED)
-    return {}
+    # Each run is the tail from some line on: its sums (words, and `_foreign`'s content
+    # words and those the article uses) are added up from the last line back, one line a
+    # step, and the longest run that qualifies wins (collecting each run's words anew cost
+    # the square of the tail: 8,000 lines took 28 s).
+    words = content = used = 0
+    longest: int | None = None
+    for start in range(len(tail) - 1, max(0, first) - 1, -1):
+        f = features[tail[start]]
+        words += f.length
+        for word in f.words:
+            if len(word) > 4:
+                content += 1
+                used += word in vocabulary
+        run = len(tail) - start
+        if run >= 2 and words >= TITLE_WORDS * run and content and used / content < 0.5:
+            longest = start
+    return {} if longest is None else dict.fromkeys(tail[longest:], RemovalReason.RELATED)
 
 
 def _after_own_structure(
