@@ -255,22 +255,26 @@ def find_related(
     removed: dict[int, str] = {}
     order = [i for i in range(len(blocks)) if i not in skip]
     introduced = False  # in a list that a line of the article introduces, the article going on
+    last_prose: int | None = None  # where the article's last paragraph of prose is in `order`
     for position, i in enumerate(order):
         if i in removed:
             continue
         if blocks[i].kind != BlockKind.LIST_ITEM:
-            introduced = _introduces(blocks[i], features[i]) and any(
-                _prose(blocks[j], features[j]) for j in order[position + 1 :]
-            )
+            introduced = _introduces(blocks[i], features[i])
+            if introduced:
+                if last_prose is None:  # looked for once, from the end
+                    last_prose = _last_prose(blocks, features, order)
+                introduced = last_prose > position
         elif introduced:
             continue  # "Here are the free courses on offer:", then the courses' links
         if _is_related_line(blocks[i], features[i]):
             removed[i] = RemovalReason.RELATED
         elif _is_label(features[i]):
-            after = order[position + 1 :]
-            if not after or any(features[j].headline_shaped for j in after[:3]):
+            following = order[position + 1 : position + 4]
+            if not following or any(features[j].headline_shaped for j in following):
                 removed[i] = RemovalReason.RELATED
-                for j in after:
+                for k in range(position + 1, len(order)):
+                    j = order[k]
                     if not (features[j].headline_shaped or blocks[j].link_density >= 0.5):
                         break
                     removed[j] = RemovalReason.RELATED
@@ -280,6 +284,14 @@ def find_related(
 
 
 INTRO_WORDS = 5  # a line that introduces a list, at least: "Related stories:" is a label
+
+
+def _last_prose(blocks: Sequence[Block], features: Sequence[_Features], order: list[int]) -> int:
+    """The position in `order` of the last paragraph of prose (-1: none)."""
+    return next(
+        (p for p in range(len(order) - 1, -1, -1) if _prose(blocks[order[p]], features[order[p]])),
+        -1,
+    )
 
 
 def _prose(block: Block, f: _Features) -> bool:
