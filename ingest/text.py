@@ -132,7 +132,7 @@ def containing_any(texts: Sequence[str], needles: Iterable[str]) -> set[int]:
 
 
 INSIDE_SCAN = 1 << 25
-"""Characters `inside_longer` lets `str.find` scan in one call (some milliseconds): twice
+"""Characters `inside_longer` lets `str.find` scan in one call (some milliseconds): over twice
 what a page's blocks have needed, short of what a book-length page's thousands need."""
 
 
