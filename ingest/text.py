@@ -150,7 +150,7 @@ def inside_longer(texts: Sequence[str], scan: int = INSIDE_SCAN) -> set[int]:
     """
     joined = _SEPARATOR.join(texts)
     inside: set[int] = set()
-    known: set[tuple[str, ...]] | None = None  # the triples before, once the scans run long
+    known: set[int] | None = None  # the triples before (hashed), once the scans run long
     start = scanned = 0  # where the current text starts in `joined`; characters scanned
     for position, text in enumerate(texts):
         if known is None and scanned + start > scan:
@@ -171,9 +171,10 @@ def inside_longer(texts: Sequence[str], scan: int = INSIDE_SCAN) -> set[int]:
     return inside
 
 
-def _triples(words: Sequence[str]) -> Iterable[tuple[str, ...]]:
-    """Each run of three consecutive words."""
-    return zip(words, words[1:], words[2:], strict=False)
+def _triples(words: Sequence[str]) -> Iterable[int]:
+    """Each run of three consecutive words, hashed: a text's words need not be kept, and
+    two triples of one hash only cost a scan that finds nothing."""
+    return map(hash, zip(words, words[1:], words[2:], strict=False))
 
 
 # NUL (PostgreSQL's text refuses it) and lone surrogates (not UTF-8: no store can encode them).
