@@ -235,8 +235,17 @@ def find_duplicates(features: Sequence[_Features]) -> dict[int, str]:
 
 def _foreign(words: Sequence[str], vocabulary: set[str]) -> bool:
     """Mostly words the article does not use."""
+    return _mostly_foreign(*_vocabulary_counts(words, vocabulary))
+
+
+def _vocabulary_counts(words: Sequence[str], vocabulary: set[str]) -> tuple[int, int]:
+    """The longer words (five letters or more), and how many of them the article uses."""
     content = [w for w in words if len(w) > 4]
-    return bool(content) and sum(w in vocabulary for w in content) / len(content) < 0.5
+    return len(content), sum(w in vocabulary for w in content)
+
+
+def _mostly_foreign(content: int, used: int) -> bool:
+    return bool(content) and used / content < 0.5
 
 
 def _is_related_line(block: Block, f: _Features) -> bool:
@@ -380,21 +389,20 @@ def _trailing_run(
     body = kept[: len(kept) - len(tail)]
     vocabulary = {w for i in body for w in features[i].words}
     first = _after_own_structure(blocks, features, [body[-1], *tail], vocabulary) - 1
-    # Each run is the tail from some line on: its sums (words, and `_foreign`'s content
-    # words and those the article uses) are added up from the last line back, one line a
-    # step, and the longest run that qualifies wins (collecting each run's words anew cost
-    # the square of the tail: 8,000 lines took 28 s).
+    # Each run is the tail from some line on: its sums (words, and `_foreign`'s counts)
+    # are added up from the last line back, one line a step, and the longest run that
+    # qualifies wins (collecting each run's words anew cost the square of the tail: 8,000
+    # lines took 28 s).
     words = content = used = 0
     longest: int | None = None
     for start in range(len(tail) - 1, max(0, first) - 1, -1):
         f = features[tail[start]]
         words += f.length
-        for word in f.words:
-            if len(word) > 4:
-                content += 1
-                used += word in vocabulary
+        line_content, line_used = _vocabulary_counts(f.words, vocabulary)
+        content += line_content
+        used += line_used
         run = len(tail) - start
-        if run >= 2 and words >= TITLE_WORDS * run and content and used / content < 0.5:
+        if run >= 2 and words >= TITLE_WORDS * run and _mostly_foreign(content, used):
             longest = start
     return {} if longest is None else dict.fromkeys(tail[longest:], RemovalReason.RELATED)
 
